@@ -1,0 +1,93 @@
+"""The ``artimuse-desktop`` command line.
+
+Each sub-command lives in ``artimuse_desktop/commands/<name>.py`` and exposes ``register(subparsers)``; the
+modules are imported here, so they must stay light (no torch, no Qt at module level). With no sub-command the
+GUI starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from artimuse_desktop import __version__
+from artimuse_desktop.errors import ArtiMuseError
+
+COMMAND_MODULES: tuple[str, ...] = (
+    "index",
+    "list_photos",
+    "score",
+    "models",
+    "critique",
+    "export",
+    "xmp",
+    "gui",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="artimuse-desktop",
+        description="Cull and browse photo libraries offline, with aesthetic scores and expert critiques.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--catalog",
+        type=Path,
+        default=None,
+        help="catalog file (default: $ARTIMUSE_CATALOG or catalog.sqlite in the user data folder)",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"artimuse_desktop.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"artimuse_desktop.commands.{name}":
+                raise
+            continue  # a command whose module is not written yet
+        module.register(subparsers)
+    return parser
+
+
+def catalog_path(args: argparse.Namespace) -> Path:
+    from artimuse_desktop import paths
+
+    return Path(args.catalog) if args.catalog else paths.default_catalog_path()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    if args.command is None:
+        args = parser.parse_args([*(argv if argv is not None else sys.argv[1:]), "gui"])
+        if getattr(args, "func", None) is None:
+            parser.print_help()
+            return 0
+    try:
+        result: int = args.func(args)
+        return result
+    except ArtiMuseError as exc:
+        print(f"error: {exc.user_text()}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # `artimuse-desktop list | head`: the reader went away; that is not an error.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
