@@ -1,0 +1,201 @@
+"""SQLAlchemy 2.0 typed models of the catalog.
+
+Paths are stored as the raw bytes the file system gave us (``PathType``) so that names that are not valid
+UTF-8 survive a round trip; ``filename`` holds a printable copy for display, sorting and search.
+Decisions (flag, rating, colour label) sit on the photo row: a rename or move updates the same row, so they
+survive it. Assessments are per (photo, model, model version) so several models coexist.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class PathType(TypeDecorator[str]):
+    """A file-system path stored losslessly as bytes (``os.fsencode``) and read back as ``str``."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> bytes | None:
+        return None if value is None else os.fsencode(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else os.fsdecode(value)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+# Photo.status values
+STATUS_OK = "ok"
+STATUS_ERROR = "error"
+STATUS_MISSING = "missing"
+STATUS_TRASHED = "trashed"
+
+FLAG_REJECT = -1
+FLAG_NONE = 0
+FLAG_PICK = 1
+
+COLOR_LABELS: tuple[str, ...] = ("red", "yellow", "green", "blue", "purple")
+
+
+class LibraryRoot(Base):
+    __tablename__ = "library_roots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    path: Mapped[str] = mapped_column(PathType, unique=True)
+    added_at: Mapped[datetime] = mapped_column(DateTime)
+    last_scan_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    photos: Mapped[list[Photo]] = relationship(back_populates="root")
+
+
+class Photo(Base):
+    __tablename__ = "photos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    root_id: Mapped[int | None] = mapped_column(ForeignKey("library_roots.id", ondelete="SET NULL"))
+    path: Mapped[str] = mapped_column(PathType, unique=True)
+    folder: Mapped[str] = mapped_column(PathType, index=True)
+    filename: Mapped[str] = mapped_column(Text, index=True)
+    size: Mapped[int] = mapped_column(Integer)
+    mtime: Mapped[float] = mapped_column(Float)
+    fingerprint: Mapped[str | None] = mapped_column(String(64), index=True)
+    format: Mapped[str | None] = mapped_column(String(16))
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    orientation: Mapped[int | None] = mapped_column(Integer)
+    captured_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    camera_make: Mapped[str | None] = mapped_column(String(128))
+    camera_model: Mapped[str | None] = mapped_column(String(128), index=True)
+    lens: Mapped[str | None] = mapped_column(String(256))
+    focal_length: Mapped[float | None] = mapped_column(Float)
+    aperture: Mapped[float | None] = mapped_column(Float)
+    shutter: Mapped[float | None] = mapped_column(Float)  # exposure time in seconds
+    iso: Mapped[int | None] = mapped_column(Integer)
+    gps_lat: Mapped[float | None] = mapped_column(Float)
+    gps_lon: Mapped[float | None] = mapped_column(Float)
+    gps_alt: Mapped[float | None] = mapped_column(Float)
+    phash: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default=STATUS_OK, index=True)
+    error: Mapped[str | None] = mapped_column(Text)
+    indexed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The photographer's decisions
+    flag: Mapped[int] = mapped_column(Integer, default=FLAG_NONE, index=True)
+    rating: Mapped[int] = mapped_column(Integer, default=0, index=True)
+    color_label: Mapped[str | None] = mapped_column(String(16), index=True)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    root: Mapped[LibraryRoot | None] = relationship(back_populates="photos")
+    assessments: Mapped[list[Assessment]] = relationship(
+        back_populates="photo", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class DecisionEvent(Base):
+    """Append-only log of decisions: undo/redo across restarts and an audit of what changed when."""
+
+    __tablename__ = "decision_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), index=True)
+    field: Mapped[str] = mapped_column(String(16))  # flag | rating | color_label
+    old_value: Mapped[str | None] = mapped_column(String(16))
+    new_value: Mapped[str | None] = mapped_column(String(16))
+    batch: Mapped[int] = mapped_column(Integer, index=True)  # one user action may change many photos
+    at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Assessment(Base):
+    """One model's judgement of one photo's content (fingerprint) at one model version."""
+
+    __tablename__ = "assessments"
+    __table_args__ = (
+        UniqueConstraint("photo_id", "model", "model_version", name="uq_assessment_photo_model_version"),
+        Index("ix_assessments_model_current_score", "model", "current", "score"),
+        Index("ix_assessments_photo_model_current", "photo_id", "model", "current"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), index=True)
+    model: Mapped[str] = mapped_column(String(128))
+    model_version: Mapped[str] = mapped_column(String(128))
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
+    score: Mapped[float | None] = mapped_column(Float)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    # The newest version of this model for this photo: the one shown, sorted and filtered by.
+    current: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    photo: Mapped[Photo] = relationship(back_populates="assessments")
+    attributes: Mapped[list[AttributeScore]] = relationship(
+        back_populates="assessment", cascade="all, delete-orphan", passive_deletes=True
+    )
+    measures: Mapped[list[MeasureValue]] = relationship(
+        back_populates="assessment", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class AttributeScore(Base):
+    """An attribute's score and/or critique; either may be NULL (absent, never 0)."""
+
+    __tablename__ = "attribute_scores"
+    __table_args__ = (UniqueConstraint("assessment_id", "attribute", name="uq_attribute_per_assessment"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id", ondelete="CASCADE"))
+    attribute: Mapped[str] = mapped_column(String(64), index=True)
+    score: Mapped[float | None] = mapped_column(Float)
+    critique: Mapped[str | None] = mapped_column(Text)
+    experimental: Mapped[bool] = mapped_column(Boolean, default=False)
+    critique_model: Mapped[str | None] = mapped_column(String(128))
+    critique_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    assessment: Mapped[Assessment] = relationship(back_populates="attributes")
+
+
+class MeasureValue(Base):
+    __tablename__ = "measures"
+    __table_args__ = (
+        UniqueConstraint("assessment_id", "name", name="uq_measure_per_assessment"),
+        Index("ix_measures_name_value", "name", "value"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(64))
+    value: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(32))
+    higher_is_better: Mapped[bool | None] = mapped_column(Boolean)
+    note: Mapped[str | None] = mapped_column(Text)
+
+    assessment: Mapped[Assessment] = relationship(back_populates="measures")
+
+
+class CatalogSetting(Base):
+    """Per-catalog choices, e.g. which model drives "Score" (``score_model``)."""
+
+    __tablename__ = "catalog_settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str | None] = mapped_column(Text)

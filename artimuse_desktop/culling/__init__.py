@@ -1,0 +1,1 @@
+"""Culling: the photographer's decisions with undo/redo, and burst/duplicate grouping."""

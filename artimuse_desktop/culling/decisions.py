@@ -1,0 +1,145 @@
+"""Pick/reject flags, 0–5 stars and colour labels, saved at once, with an undo log in the catalog.
+
+Every change is one short write transaction that also appends ``DecisionEvent`` rows sharing a batch number,
+so a crash never loses a decision and undo/redo work across restarts. Undo replays a batch backwards; redo
+re-applies the last undone batch. Events past the undo pointer are discarded when a new change is made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from artimuse_desktop.catalog.db import Catalog
+from artimuse_desktop.catalog.models import COLOR_LABELS, CatalogSetting, DecisionEvent, Photo
+
+FIELDS = ("flag", "rating", "color_label")
+_UNDO_KEY = "undo_position"  # the batch number of the last applied (not undone) batch
+
+
+@dataclass(frozen=True)
+class DecisionChange:
+    """What an apply/undo/redo changed, so the GUI can refresh just those rows."""
+
+    batch: int
+    photo_ids: tuple[int, ...]
+    field: str
+
+
+def _validate(field: str, value: int | str | None) -> int | str | None:
+    if field == "flag":
+        if value not in (-1, 0, 1):
+            raise ValueError("flag must be -1 (reject), 0 (none) or 1 (pick)")
+    elif field == "rating":
+        if not isinstance(value, int) or not 0 <= value <= 5:
+            raise ValueError("rating must be 0–5")
+    elif field == "color_label":
+        if value is not None and value not in COLOR_LABELS:
+            raise ValueError(f"colour label must be one of {', '.join(COLOR_LABELS)} or none")
+    else:
+        raise ValueError(f"unknown decision field {field!r}")
+    return value
+
+
+def _encode(field: str, value: int | str | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _decode(field: str, value: str | None) -> int | str | None:
+    if field == "color_label":
+        return value
+    return int(value) if value is not None else 0
+
+
+def _position(session: Session) -> int:
+    setting = session.get(CatalogSetting, _UNDO_KEY)
+    return int(setting.value) if setting is not None and setting.value else 0
+
+
+def _set_position(session: Session, batch: int) -> None:
+    setting = session.get(CatalogSetting, _UNDO_KEY)
+    if setting is None:
+        session.add(CatalogSetting(key=_UNDO_KEY, value=str(batch)))
+    else:
+        setting.value = str(batch)
+
+
+def set_decision(
+    catalog: Catalog, photo_ids: Sequence[int], field: str, value: int | str | None, *, toggle: bool = False
+) -> DecisionChange | None:
+    """Set ``field`` to ``value`` on the photos; ``toggle`` clears it where every photo already has it
+    (Lightroom's behaviour for colour labels). Returns None when nothing changed."""
+    value = _validate(field, value)
+    ids = list(dict.fromkeys(photo_ids))
+    if not ids:
+        return None
+    column = getattr(Photo, field)
+    with catalog.write() as session:
+        current = dict(session.execute(select(Photo.id, column).where(Photo.id.in_(ids))).tuples().all())
+        if toggle and current and all(v == value for v in current.values()):
+            value = 0 if field in ("flag", "rating") else None
+        changed = [pid for pid in ids if pid in current and current[pid] != value]
+        if not changed:
+            return None
+        position = _position(session)
+        # A new change after undo drops the redo history.
+        session.execute(delete(DecisionEvent).where(DecisionEvent.batch > position))
+        last = session.execute(select(func.max(DecisionEvent.batch))).scalar() or 0
+        batch = max(last, position) + 1
+        now = datetime.now()
+        session.add_all(
+            DecisionEvent(
+                photo_id=pid,
+                field=field,
+                old_value=_encode(field, current[pid]),
+                new_value=_encode(field, value),
+                batch=batch,
+                at=now,
+            )
+            for pid in changed
+        )
+        session.execute(update(Photo).where(Photo.id.in_(changed)).values({field: value, "decided_at": now}))
+        _set_position(session, batch)
+        return DecisionChange(batch, tuple(changed), field)
+
+
+def undo(catalog: Catalog) -> DecisionChange | None:
+    """Revert the last applied batch; None when there is nothing to undo."""
+    with catalog.write() as session:
+        position = _position(session)
+        events = list(
+            session.execute(select(DecisionEvent).where(DecisionEvent.batch == position)).scalars()
+        ) if position else []
+        if not events:
+            return None
+        for event in reversed(events):
+            session.execute(
+                update(Photo).where(Photo.id == event.photo_id).values({event.field: _decode(event.field, event.old_value)})
+            )
+        previous = session.execute(
+            select(func.max(DecisionEvent.batch)).where(DecisionEvent.batch < position)
+        ).scalar()
+        _set_position(session, previous or 0)
+        return DecisionChange(position, tuple(e.photo_id for e in events), events[0].field)
+
+
+def redo(catalog: Catalog) -> DecisionChange | None:
+    """Re-apply the batch after the undo pointer; None when there is nothing to redo."""
+    with catalog.write() as session:
+        position = _position(session)
+        batch = session.execute(
+            select(func.min(DecisionEvent.batch)).where(DecisionEvent.batch > position)
+        ).scalar()
+        if batch is None:
+            return None
+        events = list(session.execute(select(DecisionEvent).where(DecisionEvent.batch == batch)).scalars())
+        for event in events:
+            session.execute(
+                update(Photo).where(Photo.id == event.photo_id).values({event.field: _decode(event.field, event.new_value)})
+            )
+        _set_position(session, batch)
+        return DecisionChange(batch, tuple(e.photo_id for e in events), events[0].field)
