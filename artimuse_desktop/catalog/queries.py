@@ -337,10 +337,10 @@ def _order_by(sort: SortSpec, score_assessment: Any, score_model: str) -> list[A
     else:
         raise ValueError(f"unknown sort key {key!r}")
     primary = expr.desc().nulls_last() if sort.descending else expr.asc().nulls_last()
-    tie = Photo.id.desc() if sort.descending and key != "filename" else Photo.id.asc()
+    # Ties (and absent values) always read in shooting order, whatever the direction, like Lightroom.
     if key == "captured_at":
-        return [primary, func.lower(Photo.filename), tie]
-    return [primary, tie]
+        return [primary, func.lower(Photo.filename), Photo.id]
+    return [primary, Photo.captured_at.asc().nulls_last(), func.lower(Photo.filename), Photo.id]
 
 
 # --------------------------------------------------------------------------- public queries

@@ -79,7 +79,7 @@ def set_decision(
         return None
     column = getattr(Photo, field)
     with catalog.write() as session:
-        current = dict(session.execute(select(Photo.id, column).where(Photo.id.in_(ids))).tuples().all())
+        current = {pid: v for pid, v in session.execute(select(Photo.id, column).where(Photo.id.in_(ids)))}
         if toggle and current and all(v == value for v in current.values()):
             value = 0 if field in ("flag", "rating") else None
         changed = [pid for pid in ids if pid in current and current[pid] != value]

@@ -1,0 +1,66 @@
+"""Writes the frozen copy of a released catalog schema (run once per release, then never again).
+
+Usage: python tests/data/make_frozen_catalog.py tests/data/catalog-0001.sqlite
+The file holds a few photos with decisions, an assessment with a critique, and a measure, so upgrade tests can
+check that every kind of data survives each later migration.
+"""
+
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import text
+
+from artimuse_desktop.catalog import Catalog
+
+target = Path(sys.argv[1])
+target.unlink(missing_ok=True)
+catalog = Catalog(target)
+with catalog.engine.begin() as connection:
+    connection.execute(
+        text("INSERT INTO library_roots (id, path, added_at) VALUES (1, :path, :now)"),
+        {"path": b"/photos", "now": datetime(2026, 11, 1)},
+    )
+    for i, (flag, rating, label) in enumerate([(1, 5, "red"), (-1, 0, None), (0, 3, "green")], start=1):
+        connection.execute(
+            text(
+                "INSERT INTO photos (id, root_id, path, folder, filename, size, mtime, fingerprint, format, "
+                "width, height, orientation, captured_at, status, flag, rating, color_label) VALUES "
+                "(:id, 1, :path, :folder, :name, 1000, 1700000000.5, :fp, 'JPEG', 6000, 4000, 1, :at, 'ok', "
+                ":flag, :rating, :label)"
+            ),
+            {
+                "id": i,
+                "path": f"/photos/IMG_{i:04d}.JPG".encode(),
+                "folder": b"/photos",
+                "name": f"IMG_{i:04d}.JPG",
+                "fp": f"{i:064x}",
+                "at": datetime(2026, 10, 31, 12, 0, i, 250000),
+                "flag": flag,
+                "rating": rating,
+                "label": label,
+            },
+        )
+    connection.execute(
+        text(
+            "INSERT INTO assessments (id, photo_id, model, model_version, fingerprint, score, created_at, current) "
+            "VALUES (1, 1, 'technical', '1.0', :fp, 81.5, :now, 1)"
+        ),
+        {"fp": f"{1:064x}", "now": datetime(2026, 11, 1)},
+    )
+    connection.execute(
+        text(
+            "INSERT INTO attribute_scores (id, assessment_id, attribute, score, critique, experimental) "
+            "VALUES (1, 1, 'Technical Execution', 80.0, 'Crisp focus on the eyes; the highlights hold.', 0)"
+        )
+    )
+    connection.execute(
+        text(
+            "INSERT INTO measures (assessment_id, name, value, unit, higher_is_better, note) "
+            "VALUES (1, 'sharpness', 0.8, '', 1, 'sharp')"
+        )
+    )
+catalog.close()
+for suffix in ("-wal", "-shm"):
+    Path(str(target) + suffix).unlink(missing_ok=True)
+print(f"wrote {target}")
