@@ -33,7 +33,7 @@ def isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: py
 
 
 @pytest.fixture
-def catalog(tmp_path: Path) -> Iterator["Catalog"]:  # noqa: F821
+def catalog(tmp_path: Path) -> Iterator[Catalog]:  # noqa: F821
     from artimuse_desktop.catalog import Catalog
 
     with Catalog(tmp_path / "catalog.sqlite") as opened:

@@ -108,7 +108,9 @@ class Catalog:
                 self._migrate()
         except (DatabaseError, sqlite3.DatabaseError) as exc:
             self.engine.dispose()
-            raise CatalogError(f"cannot open the catalog {self.path}: {exc.orig if hasattr(exc, 'orig') else exc}") from exc
+            raise CatalogError(
+                f"cannot open the catalog {self.path}: {exc.orig if hasattr(exc, 'orig') else exc}"
+            ) from exc
         except Exception:
             self.engine.dispose()
             raise

@@ -231,9 +231,9 @@ def _search_condition(search: str) -> ColumnElement[bool]:
             .join(AttributeScore, AttributeScore.assessment_id == Assessment.id)
             .where(
                 AttributeScore.id.in_(
-                    select(literal_column("rowid")).select_from(text("critique_fts")).where(
-                        text("critique_fts MATCH :fts_match")
-                    )
+                    select(literal_column("rowid"))
+                    .select_from(text("critique_fts"))
+                    .where(text("critique_fts MATCH :fts_match"))
                 )
             )
         )
@@ -468,7 +468,9 @@ def assessments_for(session: Session, photo_id: int) -> list[AssessmentRecord]:
                 error=assessment.error,
                 created_at=assessment.created_at,
                 attributes=tuple(
-                    AttributeRecord(a.attribute, a.score, a.critique, a.experimental, a.critique_model or assessment.model)
+                    AttributeRecord(
+                        a.attribute, a.score, a.critique, a.experimental, a.critique_model or assessment.model
+                    )
                     for a in assessment.attributes
                 ),
                 measures=tuple(

@@ -75,9 +75,7 @@ def run(args: argparse.Namespace) -> int:
                 _current.append(attribute)
 
             try:
-                texts = critique_photo(
-                    catalog, backend, photo_id, attributes, on_token=on_token, cancel=cancel
-                )
+                texts = critique_photo(catalog, backend, photo_id, attributes, on_token=on_token, cancel=cancel)
             except ArtiMuseError as exc:
                 print(f"error: {exc.user_text()}", file=sys.stderr)
                 failed += 1

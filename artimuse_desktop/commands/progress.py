@@ -10,8 +10,8 @@ from typing import TextIO
 def format_duration(seconds: float | None) -> str:
     if seconds is None or seconds != seconds or seconds == float("inf"):
         return "--:--"
-    seconds = int(round(seconds))
-    hours, rest = divmod(seconds, 3600)
+    whole = round(seconds)
+    hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
 
@@ -28,7 +28,12 @@ class ProgressLine:
         self._last_percent = -1
 
     def update(
-        self, done: int, total: int, rate: float | None = None, eta_s: float | None = None, current: str | None = None
+        self,
+        done: int,
+        total: int,
+        rate: float | None = None,
+        eta_s: float | None = None,
+        current: str | None = None,
     ) -> None:
         now = time.monotonic()
         percent = int(100 * done / total) if total else 100

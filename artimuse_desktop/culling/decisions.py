@@ -111,18 +111,20 @@ def undo(catalog: Catalog) -> DecisionChange | None:
     """Revert the last applied batch; None when there is nothing to undo."""
     with catalog.write() as session:
         position = _position(session)
-        events = list(
-            session.execute(select(DecisionEvent).where(DecisionEvent.batch == position)).scalars()
-        ) if position else []
+        events = (
+            list(session.execute(select(DecisionEvent).where(DecisionEvent.batch == position)).scalars())
+            if position
+            else []
+        )
         if not events:
             return None
         for event in reversed(events):
             session.execute(
-                update(Photo).where(Photo.id == event.photo_id).values({event.field: _decode(event.field, event.old_value)})
+                update(Photo)
+                .where(Photo.id == event.photo_id)
+                .values({event.field: _decode(event.field, event.old_value)})
             )
-        previous = session.execute(
-            select(func.max(DecisionEvent.batch)).where(DecisionEvent.batch < position)
-        ).scalar()
+        previous = session.execute(select(func.max(DecisionEvent.batch)).where(DecisionEvent.batch < position)).scalar()
         _set_position(session, previous or 0)
         return DecisionChange(position, tuple(e.photo_id for e in events), events[0].field)
 
@@ -131,15 +133,15 @@ def redo(catalog: Catalog) -> DecisionChange | None:
     """Re-apply the batch after the undo pointer; None when there is nothing to redo."""
     with catalog.write() as session:
         position = _position(session)
-        batch = session.execute(
-            select(func.min(DecisionEvent.batch)).where(DecisionEvent.batch > position)
-        ).scalar()
+        batch = session.execute(select(func.min(DecisionEvent.batch)).where(DecisionEvent.batch > position)).scalar()
         if batch is None:
             return None
         events = list(session.execute(select(DecisionEvent).where(DecisionEvent.batch == batch)).scalars())
         for event in events:
             session.execute(
-                update(Photo).where(Photo.id == event.photo_id).values({event.field: _decode(event.field, event.new_value)})
+                update(Photo)
+                .where(Photo.id == event.photo_id)
+                .values({event.field: _decode(event.field, event.new_value)})
             )
         _set_position(session, batch)
         return DecisionChange(batch, tuple(e.photo_id for e in events), events[0].field)

@@ -73,7 +73,10 @@ def _preview_lookup() -> Callable[[str | None], str | None]:
     def lookup(fingerprint: str | None) -> str | None:
         if not fingerprint:
             return None
-        found = cache.get(fingerprint, "preview")
+        try:
+            found = cache.get(fingerprint, "preview")
+        except ValueError:  # not a fingerprint the cache can key by: no preview
+            return None
         return str(found) if found is not None else None
 
     return lookup
@@ -100,9 +103,9 @@ def select_photos(
             Assessment.model_version == version,
             Assessment.fingerprint == Photo.fingerprint,
         )
-        stmt = select(
-            Photo.id, Photo.path, Photo.fingerprint, Photo.orientation, Photo.width, Photo.height
-        ).where(Photo.status == STATUS_OK, Photo.fingerprint.is_not(None))
+        stmt = select(Photo.id, Photo.path, Photo.fingerprint, Photo.orientation, Photo.width, Photo.height).where(
+            Photo.status == STATUS_OK, Photo.fingerprint.is_not(None)
+        )
         if not rescore:
             done = select(Assessment.id).where(existing)
             if retry_failed:
@@ -206,9 +209,7 @@ def run_scoring(
     cancel = cancel or CancelToken()
     model, version = backend.name, backend.version
     if items is None:
-        items = select_photos(
-            catalog, model, version, rescore=rescore, retry_failed=retry_failed, photo_ids=photo_ids
-        )
+        items = select_photos(catalog, model, version, rescore=rescore, retry_failed=retry_failed, photo_ids=photo_ids)
     summary = ScoringSummary(model=model, version=version, total=len(items))
     started = time.perf_counter()
     if not items:
@@ -223,9 +224,7 @@ def run_scoring(
         rate = finished / summary.elapsed_s if summary.elapsed_s > 0 else 0.0
         eta = (summary.total - finished) / rate if rate > 0 else None
         if progress is not None:
-            progress(
-                ScoringProgress(finished, summary.total, summary.failed, rate, eta, current, batcher.batch_size)
-            )
+            progress(ScoringProgress(finished, summary.total, summary.failed, rate, eta, current, batcher.batch_size))
 
     batch_items: list[PhotoInput] = []
     batch_prepared: list[Any] = []

@@ -39,7 +39,11 @@ def _current_or_new(session: Session, item: PhotoInput, model: str, version: str
     )
     if assessment is None:
         assessment = Assessment(
-            photo_id=item.photo_id, model=model, model_version=version, created_at=datetime.now(), current=True
+            photo_id=item.photo_id,
+            model=model,
+            model_version=version,
+            created_at=datetime.now(),
+            current=True,
         )
         session.add(assessment)
     return assessment, same_content
@@ -104,9 +108,7 @@ def save_results(
             )
 
 
-def save_critiques(
-    session: Session, item: PhotoInput, model: str, version: str, critiques: Mapping[str, str]
-) -> None:
+def save_critiques(session: Session, item: PhotoInput, model: str, version: str, critiques: Mapping[str, str]) -> None:
     """Attach critique texts to the photo's assessment by this model (which must exist: score first)."""
     assessment = session.execute(
         select(Assessment).where(

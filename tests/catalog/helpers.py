@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
 
 from artimuse_desktop.catalog import Catalog
@@ -15,7 +16,7 @@ def add_photo(catalog: Catalog, name: str, folder: str = "/lib", **fields: objec
         "filename": name,
         "size": 1000,
         "mtime": 0.0,
-        "fingerprint": f"fp-{folder}/{name}",
+        "fingerprint": hashlib.blake2b(f"{folder}/{name}".encode(), digest_size=16).hexdigest(),
         "status": "ok",
         "flag": 0,
         "rating": 0,
@@ -40,7 +41,12 @@ def add_assessment(
 ) -> None:
     with catalog.write() as session:
         assessment = Assessment(
-            photo_id=photo_id, model=model, model_version=version, score=score, created_at=datetime.now(), current=True
+            photo_id=photo_id,
+            model=model,
+            model_version=version,
+            score=score,
+            created_at=datetime.now(),
+            current=True,
         )
         for name, (value, critique) in (attributes or {}).items():
             assessment.attributes.append(AttributeScore(attribute=name, score=value, critique=critique))

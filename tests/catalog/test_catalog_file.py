@@ -50,7 +50,11 @@ def test_frozen_released_schemas_upgrade_and_keep_their_data(tmp_path: Path, fro
         assert catalog.integrity_check() == "ok"
         with catalog.read() as session:
             records = queries.query_photos(session, sort=queries.SortSpec("filename"))
-            assert [(r.flag, r.rating, r.color_label) for r in records] == [(1, 5, "red"), (-1, 0, None), (0, 3, "green")]
+            assert [(r.flag, r.rating, r.color_label) for r in records] == [
+                (1, 5, "red"),
+                (-1, 0, None),
+                (0, 3, "green"),
+            ]
             assert records[0].captured_at is not None and records[0].captured_at.microsecond == 250000
             assert records[0].score == pytest.approx(81.5)
             (assessment,) = queries.assessments_for(session, records[0].id)

@@ -1,0 +1,139 @@
+"""The built-in ``technical`` backend: classic image measurements instead of a model, numpy and Pillow only.
+
+It needs no weights, no torch and no GPU, so the app can always score something: sharpness (overall and of the
+sharpest region), motion-blur hint, exposure and clipping, contrast, noise, colourfulness, colour cast,
+horizon tilt and thirds placement, all at about 512 px. It fills "Technical Execution" and, narrowly,
+"Composition & Design"; the other attributes need an aesthetic model and are left absent rather than guessed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from PIL import Image
+
+from artimuse_desktop.errors import ModelError, PhotoError
+from artimuse_desktop.scoring.backend import Availability, CancelToken, TokenCallback
+from artimuse_desktop.scoring.technical.measures import analyze
+from artimuse_desktop.scoring.technical.notes import build_result
+from artimuse_desktop.scoring.types import PhotoInput, ScoreResult
+
+#: every photo is measured at this long edge, so resolution-dependent numbers (sharpness, noise) compare
+ANALYSIS_EDGE = 512
+
+
+@dataclass(frozen=True)
+class PrepareFailure:
+    """What ``prepare`` hands on for an unreadable photo, so the batch records an error, not a raise."""
+
+    photo_id: int
+    reason: str
+
+
+Prepared = npt.NDArray[np.float32] | PrepareFailure
+
+
+def _fit(image: Image.Image, long_edge: int = ANALYSIS_EDGE) -> Image.Image:
+    """Downscale (never upscale) to ``long_edge`` on the long side with Pillow's antialiased bilinear."""
+    w, h = image.size
+    scale = long_edge / max(w, h)
+    if scale >= 1.0:
+        return image
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return image.resize(size, Image.Resampling.BILINEAR)
+
+
+def open_preview(path: str | Path, long_edge: int = ANALYSIS_EDGE) -> Image.Image:
+    """Decode a preview JPEG at reduced size: ``draft`` lets libjpeg scale in the DCT (by 1/2, 1/4 or 1/8).
+
+    Previews are written already orientation-corrected, so no EXIF rotation is applied here.
+    """
+    with Image.open(path) as im:
+        w, h = im.size
+        scale = long_edge / max(w, h)
+        im.draft("RGB", (max(1, round(w * scale)), max(1, round(h * scale))))
+        rgb = im.convert("RGB")
+    return _fit(rgb, long_edge)
+
+
+def to_array(image: Image.Image) -> npt.NDArray[np.float32]:
+    """H×W×3 float32 RGB in 0–1."""
+    rgb = image if image.mode == "RGB" else image.convert("RGB")
+    return np.asarray(rgb, dtype=np.uint8).astype(np.float32) * np.float32(1.0 / 255.0)
+
+
+class TechnicalBackend:
+    """Scores photos from measurements; thread-safe ``prepare`` (no shared state), no model to load."""
+
+    name = "technical"
+    version = "1.0"
+    description = (
+        "Built-in technical analyzer: sharpness, motion blur, exposure, contrast, noise, colour, "
+        "horizon tilt and rule-of-thirds placement, measured at 512 px. CPU only, no weights."
+    )
+    supports_critique = False
+
+    def availability(self) -> Availability:
+        return Availability(True, "built in (numpy and Pillow)")
+
+    def load(self, device: str = "auto") -> None:
+        """Nothing to load: the analyzer has no weights."""
+
+    def unload(self) -> None:
+        """Nothing to free."""
+
+    def prepare(self, item: PhotoInput) -> Prepared:
+        """Pixels at ~512 px: from the preview when there is one, else a reduced decode of the original.
+
+        Never raises for a bad photo: returns a ``PrepareFailure`` that ``score_batch`` turns into an error
+        result.
+        """
+        preview_problem = ""
+        if item.preview_path and Path(item.preview_path).is_file():
+            try:
+                return to_array(open_preview(item.preview_path))
+            except (OSError, ValueError, Image.DecompressionBombError) as exc:
+                preview_problem = f" (preview unreadable: {exc})"
+        try:
+            from artimuse_desktop.imaging.decode import load_for_analysis
+
+            image = load_for_analysis(item.path, ANALYSIS_EDGE)
+            return to_array(_fit(image))
+        except PhotoError as exc:
+            return PrepareFailure(item.photo_id, f"cannot decode: {exc.reason}{preview_problem}")
+        except ImportError as exc:
+            return PrepareFailure(
+                item.photo_id, f"no decoder for originals available ({exc}){preview_problem}"
+            )
+        except (OSError, ValueError, Image.DecompressionBombError) as exc:
+            return PrepareFailure(item.photo_id, f"cannot decode: {exc}{preview_problem}")
+
+    def score_batch(self, prepared: Sequence[Any]) -> list[ScoreResult]:
+        """One result per item, in order; a failed photo gets ``ScoreResult(error=...)``, the rest go on."""
+        results: list[ScoreResult] = []
+        for item in prepared:
+            if isinstance(item, PrepareFailure):
+                results.append(ScoreResult(error=item.reason))
+                continue
+            try:
+                results.append(build_result(analyze(np.asarray(item, dtype=np.float32))))
+            except Exception as exc:  # one odd photo must not stop a run of thousands
+                results.append(ScoreResult(error=f"technical analysis failed: {exc or type(exc).__name__}"))
+        return results
+
+    def critique(
+        self,
+        item: PhotoInput,
+        attributes: Sequence[str],
+        on_token: TokenCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> dict[str, str]:
+        raise ModelError(
+            "The technical analyzer writes no critiques",
+            hint="its short notes come with the scores; choose an ArtiMuse model for written critiques",
+        )

@@ -1,0 +1,154 @@
+"""Throughput of the built-in technical analyzer on one CPU core, from previews and from 24 MP originals.
+
+Generates N photographic-like 6000×4000 JPEGs (quality 90, detail and grain so the files are camera-sized)
+and their 1600 px previews (progressive, quality 88, as the thumbnail cache writes them) in a temporary
+folder, then times ``prepare`` (decode to ~512 px) and ``score_batch`` (all measures, scores and notes)
+per photo:
+
+(a) from the previews, the normal case once a folder has been browsed;
+(b) from the originals with the imaging module's reduced decode (JPEG DCT scaling), when no preview exists.
+
+Usage: python bench/bench_technical.py [--count N] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import os
+
+# One core: keep numpy's BLAS (used for the luma matrix product) single-threaded. Set before numpy loads.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from artimuse_desktop.scoring.registry import create_backend  # noqa: E402
+from artimuse_desktop.scoring.types import PhotoInput  # noqa: E402
+
+FULL = (6000, 4000)
+PREVIEW_EDGE = 1600
+
+
+def _smooth(rng: np.random.Generator, size: tuple[int, int], cells: int) -> np.ndarray:
+    w, h = size
+    small = rng.random((max(2, h * cells // w), cells)).astype(np.float32)
+    return np.asarray(Image.fromarray(small, mode="F").resize((w, h), Image.Resampling.BICUBIC), np.float32)
+
+
+def make_photo(seed: int) -> Image.Image:
+    """A 24 MP landscape: sky and clouds, a textured field, a subject; fine detail and grain at full size."""
+    rng = np.random.default_rng(seed)
+    w, h = 1500, 1000
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    t = yy / h
+    horizon = 0.45 + 0.15 * rng.random()
+    sky = np.stack([0.45 + 0.3 * t, 0.6 + 0.25 * t, 0.9 + 0.05 * t], axis=-1)
+    puff = _smooth(rng, (w, h), 12)
+    cover = np.clip((puff - 0.5) * 3.0, 0.0, 0.85)[..., None]
+    img = sky * (1 - cover) + (0.8 + 0.15 * puff)[..., None] * cover
+    tex = _smooth(rng, (w, h), 60) * 0.3 + _smooth(rng, (w, h), 300) * 0.2
+    ground = np.stack([0.22 + tex * 0.9, 0.35 + tex * 0.9, 0.1 + tex * 0.4], axis=-1)
+    img = np.where((yy >= horizon * h)[..., None], ground, img)
+    cx, cy, r = (0.25 + 0.5 * rng.random()) * w, (horizon - 0.1) * h, 0.07 * w
+    disc = (xx - cx) ** 2 + (yy - cy) ** 2 <= r * r
+    img[disc] = np.where((np.sin((xx + yy) / 2.0) > 0)[disc][:, None], (0.85, 0.2, 0.1), (0.95, 0.85, 0.3))
+    base = Image.fromarray((np.clip(img, 0, 1) * 255).astype(np.uint8), "RGB").resize(
+        FULL, Image.Resampling.BILINEAR
+    )
+    # full-resolution texture and sensor grain, from a tiled noise field (cheap at 24 MP)
+    tile = rng.normal(0.0, 9.0, (500, 500, 3)).astype(np.int16)
+    grain = np.tile(tile, (FULL[1] // 500, FULL[0] // 500, 1))
+    pixels = np.asarray(base, np.int16) + grain
+    return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), "RGB")
+
+
+def generate(folder: Path, count: int) -> list[PhotoInput]:
+    items = []
+    for i in range(count):
+        original = folder / f"IMG_{i:04d}.jpg"
+        preview = folder / "previews" / f"{i:04d}.jpg"
+        preview.parent.mkdir(parents=True, exist_ok=True)
+        photo = make_photo(i)
+        photo.save(original, "JPEG", quality=90)
+        photo.resize((PREVIEW_EDGE, PREVIEW_EDGE * FULL[1] // FULL[0]), Image.Resampling.LANCZOS).save(
+            preview, "JPEG", quality=88, progressive=True
+        )
+        items.append(
+            PhotoInput(photo_id=i, path=str(original), fingerprint=f"{i:064x}", preview_path=str(preview))
+        )
+        print(f"\r  generated {i + 1}/{count}", end="", flush=True)
+    print()
+    return items
+
+
+def run(items: list[PhotoInput], use_preview: bool) -> dict[str, float]:
+    backend = create_backend("technical")
+    backend.load("cpu")
+    chosen = [
+        item if use_preview else PhotoInput(item.photo_id, item.path, item.fingerprint, preview_path=None)
+        for item in items
+    ]
+    backend.score_batch([backend.prepare(chosen[0])])  # warm-up: imports, first-call costs
+    prepare_ms: list[float] = []
+    score_ms: list[float] = []
+    start = time.perf_counter()
+    for item in chosen:
+        t0 = time.perf_counter()
+        prepared = backend.prepare(item)
+        t1 = time.perf_counter()
+        (result,) = backend.score_batch([prepared])
+        t2 = time.perf_counter()
+        if result.error:
+            raise SystemExit(f"{item.path}: {result.error}")
+        prepare_ms.append((t1 - t0) * 1000)
+        score_ms.append((t2 - t1) * 1000)
+    total = time.perf_counter() - start
+    return {
+        "prepare": statistics.mean(prepare_ms),
+        "score": statistics.mean(score_ms),
+        "total": total / len(chosen) * 1000,
+        "rate": len(chosen) / total,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--count", type=int, default=20, help="number of 24 MP photos (default 20)")
+    parser.add_argument("--keep", type=Path, help="generate into this folder and keep it (reused if present)")
+    args = parser.parse_args()
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core, for the whole process
+
+    with tempfile.TemporaryDirectory(prefix="bench-technical-") as tmp:
+        folder = args.keep or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        print(
+            f"Generating {args.count} JPEGs of {FULL[0]}×{FULL[1]} and {PREVIEW_EDGE}-px previews in {folder}"
+        )
+        items = generate(folder, args.count)
+        sizes = [Path(i.path).stat().st_size for i in items]
+        preview_sizes = [Path(str(i.preview_path)).stat().st_size for i in items]
+        mean_mb, mean_kb = statistics.mean(sizes) / 1e6, statistics.mean(preview_sizes) / 1e3
+        print(f"  originals {mean_mb:.1f} MB, previews {mean_kb:.0f} kB on average")
+        rows = [("(a) preview 1600 px", run(items, True)), ("(b) original 24 MP", run(items, False))]
+
+    print()
+    print(f"Technical analyzer, one core, {args.count} photos, analysis at 512 px")
+    print(f"{'source':<22}{'decode ms':>11}{'analyze ms':>12}{'total ms':>10}{'photos/s':>10}")
+    for name, r in rows:
+        print(f"{name:<22}{r['prepare']:>11.1f}{r['score']:>12.1f}{r['total']:>10.1f}{r['rate']:>10.1f}")
+
+
+if __name__ == "__main__":
+    main()
