@@ -61,7 +61,7 @@ def test_prepare_reads_the_preview_when_there_is_one(
     original = save(sharp, tmp_path / "IMG_0001.jpg")
     # a grey preview of a colourful original shows which one was read
     preview = save(sharp.resize((1600, 1067)).convert("L").convert("RGB"), tmp_path / "previews" / "1.jpg")
-    pixels = backend.prepare(item(original, preview=preview))
+    pixels = backend.load_pixels(item(original, preview=preview))
     assert isinstance(pixels, np.ndarray) and pixels.dtype == np.float32
     assert max(pixels.shape[:2]) == ANALYSIS_EDGE and pixels.shape[2] == 3
     assert float(pixels.min()) >= 0.0 and float(pixels.max()) <= 1.0
@@ -74,7 +74,7 @@ def test_prepare_decodes_the_original_without_a_preview(
     """Goes through artimuse_desktop.imaging.decode.load_for_analysis (reduced JPEG decode, EXIF applied)."""
     original = save(sharp, tmp_path / "IMG_0002.jpg")
     for photo in (item(original), item(original, preview=tmp_path / "missing-preview.jpg")):
-        pixels = backend.prepare(photo)
+        pixels = backend.load_pixels(photo)
         assert isinstance(pixels, np.ndarray), pixels
         assert pixels.shape == (341, 512, 3)
         assert float(np.abs(pixels[..., 0] - pixels[..., 2]).max()) > 0.2  # colourful: the original
@@ -87,7 +87,7 @@ def test_prepare_applies_exif_orientation_of_the_original(
     exif[0x0112] = 6  # stored sideways: rotate 90° clockwise to view
     path = tmp_path / "IMG_0003.jpg"
     sharp.save(path, "JPEG", quality=90, exif=exif.tobytes())
-    pixels = backend.prepare(item(path))
+    pixels = backend.load_pixels(item(path))
     assert isinstance(pixels, np.ndarray), pixels
     assert pixels.shape[:2] == (512, 341)  # upright: portrait
 
@@ -101,8 +101,9 @@ def test_a_corrupt_photo_gives_an_error_result_and_the_batch_goes_on(
     garbage = tmp_path / "notes.jpg"
     garbage.write_bytes(b"this is not an image at all")
     items = [item(good, 1), item(broken, 2), item(garbage, 3), item(good, 4)]
+    assert isinstance(backend.load_pixels(items[1]), PrepareFailure)
+    assert isinstance(backend.load_pixels(items[2]), PrepareFailure)
     prepared = [backend.prepare(i) for i in items]
-    assert isinstance(prepared[1], PrepareFailure) and isinstance(prepared[2], PrepareFailure)
     results = backend.score_batch(prepared)
     assert len(results) == 4
     assert results[0].error is None and results[3].error is None
@@ -120,7 +121,7 @@ def test_a_corrupt_preview_falls_back_to_the_original(
     preview = tmp_path / "previews" / "4.jpg"
     preview.parent.mkdir()
     preview.write_bytes(b"\xff\xd8\xff\xe0 half a preview")
-    pixels = backend.prepare(item(original, preview=preview))
+    pixels = backend.load_pixels(item(original, preview=preview))
     assert isinstance(pixels, np.ndarray), pixels
 
 
@@ -167,8 +168,8 @@ def test_prepare_is_thread_safe(backend: TechnicalBackend, sharp: Image.Image, t
     with ThreadPoolExecutor(max_workers=4) as pool:
         parallel = list(pool.map(backend.prepare, items))
     for a, b in zip(serial, parallel, strict=True):
-        assert isinstance(a, np.ndarray) and isinstance(b, np.ndarray)
-        assert np.array_equal(a, b)
+        assert a.error is None and b.error is None
+        assert a.score == b.score and a.measures == b.measures
 
 
 def test_critique_is_refused_with_a_readable_reason(backend: TechnicalBackend, tmp_path: Path) -> None:

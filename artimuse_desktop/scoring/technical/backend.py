@@ -87,12 +87,22 @@ class TechnicalBackend:
     def unload(self) -> None:
         """Nothing to free."""
 
-    def prepare(self, item: PhotoInput) -> Prepared:
-        """Pixels at ~512 px: from the preview when there is one, else a reduced decode of the original.
+    def prepare(self, item: PhotoInput) -> ScoreResult:
+        """Decode and measure one photo. All the work happens here, on the pipeline's thread pool, so it
+        spreads over every core (numpy and Pillow release the GIL); ``score_batch`` only hands results on.
 
-        Never raises for a bad photo: returns a ``PrepareFailure`` that ``score_batch`` turns into an error
-        result.
+        Never raises for a bad photo: the result carries the error instead.
         """
+        pixels = self.load_pixels(item)
+        if isinstance(pixels, PrepareFailure):
+            return ScoreResult(error=pixels.reason)
+        try:
+            return build_result(analyze(pixels))
+        except Exception as exc:  # one odd photo must not stop a run of thousands
+            return ScoreResult(error=f"technical analysis failed: {exc or type(exc).__name__}")
+
+    def load_pixels(self, item: PhotoInput) -> Prepared:
+        """Pixels at ~512 px: from the preview when there is one, else a reduced decode of the original."""
         preview_problem = ""
         if item.preview_path and Path(item.preview_path).is_file():
             try:
@@ -107,23 +117,18 @@ class TechnicalBackend:
         except PhotoError as exc:
             return PrepareFailure(item.photo_id, f"cannot decode: {exc.reason}{preview_problem}")
         except ImportError as exc:
-            return PrepareFailure(
-                item.photo_id, f"no decoder for originals available ({exc}){preview_problem}"
-            )
+            return PrepareFailure(item.photo_id, f"no decoder for originals available ({exc}){preview_problem}")
         except (OSError, ValueError, Image.DecompressionBombError) as exc:
             return PrepareFailure(item.photo_id, f"cannot decode: {exc}{preview_problem}")
 
     def score_batch(self, prepared: Sequence[Any]) -> list[ScoreResult]:
-        """One result per item, in order; a failed photo gets ``ScoreResult(error=...)``, the rest go on."""
+        """One result per item, in order; ``prepare`` already measured them (a failed photo has ``error``)."""
         results: list[ScoreResult] = []
         for item in prepared:
-            if isinstance(item, PrepareFailure):
-                results.append(ScoreResult(error=item.reason))
-                continue
-            try:
-                results.append(build_result(analyze(np.asarray(item, dtype=np.float32))))
-            except Exception as exc:  # one odd photo must not stop a run of thousands
-                results.append(ScoreResult(error=f"technical analysis failed: {exc or type(exc).__name__}"))
+            if isinstance(item, ScoreResult):
+                results.append(item)
+            else:
+                results.append(ScoreResult(error=f"not prepared by the technical backend: {type(item).__name__}"))
         return results
 
     def critique(
