@@ -1,7 +1,7 @@
 """Image preprocessing exactly as the authors' evaluation code: one 448x448 tile, PIL bicubic, ImageNet stats.
 
-PIL's bicubic (with its own antialiasing) is part of the model's input distribution: a tensor-based resize gives
-visibly different pixels, so the resize stays in Pillow, and the rest is plain numpy (no torchvision).
+PIL's bicubic (with its own antialiasing) is part of the model's input distribution: a tensor-based resize
+gives visibly different pixels, so the resize stays in Pillow, and the rest is plain numpy (no torchvision).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ IMAGENET_STD: tuple[float, float, float] = (0.229, 0.224, 0.225)
 
 
 def preprocess(image: Image.Image, size: int = INPUT_SIZE) -> np.ndarray:
-    """PIL image -> float32 array ``[3, size, size]``, normalised; the aspect ratio is not kept (as trained)."""
+    """PIL image -> normalised float32 ``[3, size, size]``; the aspect ratio is not kept (as trained)."""
     rgb = image if image.mode == "RGB" else image.convert("RGB")
     resized = rgb.resize((size, size), Image.Resampling.BICUBIC)
     # Same float32 arithmetic as torchvision's ToTensor + Normalize: x/255, then (x - mean) / std.
@@ -27,6 +27,6 @@ def preprocess(image: Image.Image, size: int = INPUT_SIZE) -> np.ndarray:
 
 
 def preprocess_path(path: str) -> np.ndarray:
-    """The reference pipeline on a file: ``Image.open(path).convert("RGB")``, no EXIF rotation (test helper)."""
+    """The reference pipeline on a file: ``Image.open(path).convert("RGB")``, no EXIF rotation."""
     with Image.open(path) as image:
         return preprocess(image.convert("RGB"))

@@ -1,8 +1,8 @@
 """The prompts ArtiMuse was trained with, kept verbatim: any change here changes every score.
 
 The holistic score always uses the authors' score prompt unchanged (a triple-quoted string with its 8-space
-indentation and trailing spaces); the conversation template is InternVL's ``internvl2_5`` with its default system
-message. Bump ``PROMPT_VERSION`` whenever anything in this module changes what reaches the model.
+indentation and trailing spaces); the conversation template is InternVL's ``internvl2_5`` with its default
+system message. Bump ``PROMPT_VERSION`` whenever anything in this module changes what reaches the model.
 """
 
 from __future__ import annotations
@@ -25,12 +25,13 @@ IM_START = "<|im_start|>"
 IM_END = "<|im_end|>"
 END_OF_TEXT = "<|endoftext|>"
 
-# Only these three are dropped from generated text: the authors' slow tokenizer keeps every other added token
-# (``<quad>``, ``<box>``...) when decoding with ``skip_special_tokens=True``.
+# What the authors' slow tokenizer drops from generated text with ``skip_special_tokens=True``: its special tokens
+# (named in special_tokens_map.json; these three for ArtiMuse's Qwen2 tokenizer). Every other added token
+# (``<quad>``, ``<box>``...) stays in the text. Conversion records the checkpoint's own list; this is the fallback.
 DROPPED_SPECIAL_TOKENS: tuple[str, ...] = (END_OF_TEXT, IM_START, IM_END)
 
-# The authors' score text, verbatim: it starts with a newline, every line is indented by 8 spaces, three lines end
-# with a space, and it ends with a newline and 8 spaces. Do not strip or dedent.
+# The authors' score text, verbatim: it starts with a newline, every line is indented by 8 spaces, three lines
+# end with a space, and it ends with a newline and 8 spaces. Do not strip or dedent.
 SCORE_TEXT = (
     "\n"
     "        Rate the aesthetics score of the image in 0-100. \n"
@@ -47,8 +48,8 @@ SCORE_TEXT = (
 
 ATTRIBUTE_TEMPLATE = "Please evaluate the aesthetic quality of this image from the aspect of {aspect}."
 
-# EXPERIMENTAL, not from the paper: the score text with the aspect named in its first line, read through the same
-# 101-token head. The model was never trained to score single attributes, so these numbers are labelled
+# EXPERIMENTAL, not from the paper: the score text with the aspect named in its first line, read through the
+# same 101-token head. The model was never trained to score single attributes, so these numbers are labelled
 # experimental everywhere they are shown.
 EXPERIMENTAL_ATTRIBUTE_SCORE_TEXT = SCORE_TEXT.replace(
     "Rate the aesthetics score of the image in 0-100. ",
@@ -63,9 +64,7 @@ def _letters(first: str, count: int) -> list[str]:
 
 
 # Score order 0..100: aa..az (0-25), ca..cy (26-50), da..dy (51-75), ea..ey (76-100). Each must be one token.
-AESTHETIC_TOKENS: tuple[str, ...] = tuple(
-    _letters("a", 26) + _letters("c", 25) + _letters("d", 25) + _letters("e", 25)
-)
+AESTHETIC_TOKENS: tuple[str, ...] = tuple(_letters("a", 26) + _letters("c", 25) + _letters("d", 25) + _letters("e", 25))
 
 
 def image_tokens(num_image_token: int, num_tiles: int = 1) -> str:
@@ -74,16 +73,14 @@ def image_tokens(num_image_token: int, num_tiles: int = 1) -> str:
 
 
 def question(text: str) -> str:
-    """The user turn of a one-image question: the image first, then the text, as in the authors' ``chat()``."""
+    """The user turn of a one-image question: image first, then the text, as in the authors' ``chat()``."""
     return IMAGE_PLACEHOLDER + "\n" + text
 
 
 def build_query(text: str, num_image_token: int, system_message: str = SYSTEM_MESSAGE) -> str:
     """The full ``internvl2_5`` prompt string handed to the tokenizer (no BOS, system turn always present)."""
     prompt = (
-        f"{IM_START}system\n{system_message}{IM_END}\n"
-        f"{IM_START}user\n{question(text)}{IM_END}\n"
-        f"{IM_START}assistant\n"
+        f"{IM_START}system\n{system_message}{IM_END}\n{IM_START}user\n{question(text)}{IM_END}\n{IM_START}assistant\n"
     )
     return prompt.replace(IMAGE_PLACEHOLDER, image_tokens(num_image_token), 1)
 
@@ -100,9 +97,7 @@ def attribute_query(aspect: str, num_image_token: int, system_message: str = SYS
     return build_query(attribute_text(aspect), num_image_token, system_message)
 
 
-def experimental_attribute_score_query(
-    aspect: str, num_image_token: int, system_message: str = SYSTEM_MESSAGE
-) -> str:
+def experimental_attribute_score_query(aspect: str, num_image_token: int, system_message: str = SYSTEM_MESSAGE) -> str:
     return build_query(EXPERIMENTAL_ATTRIBUTE_SCORE_TEXT.format(aspect=aspect), num_image_token, system_message)
 
 

@@ -1,0 +1,254 @@
+"""Expert critiques: all requested attributes of one photo in ONE batched greedy ``generate`` call, streamed.
+
+Each attribute is one row of the batch (left-padded, the image features computed once and shared). A streamer
+splits the tokens per row and calls ``on_token(attribute, fragment)`` as text becomes final; a stopping
+criterion watches the CancelToken (and waits while it is paused). The decoding reproduces the authors'
+``chat()`` exactly: their slow tokenizer drops only ``<|endoftext|>``, ``<|im_start|>`` and ``<|im_end|>`` and
+keeps every other added token, joins byte-level pieces between added tokens, turns invalid UTF-8 into U+FFFD;
+then the text is cut at ``<|im_end|>`` and stripped. Streaming never emits text that could still change, so
+the fragments always add up to the final text.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from artimuse_desktop.scoring.artimuse import prompts
+from artimuse_desktop.scoring.artimuse.model import LoadedModel, oom_guard
+from artimuse_desktop.scoring.backend import CancelToken, TokenCallback
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_NEW_TOKENS = 1024
+
+
+@dataclass(frozen=True)
+class CritiqueOutput:
+    """Per attribute: final text, generated ids, and whether it ended on its own (eos or token limit)."""
+
+    texts: dict[str, str]
+    token_ids: dict[str, list[int]]
+    finished: dict[str, bool]
+    cancelled: bool
+
+    @property
+    def completed(self) -> dict[str, str]:
+        """Only the critiques that were not cut short by a cancellation."""
+        return {aspect: text for aspect, text in self.texts.items() if self.finished[aspect]}
+
+    @property
+    def num_tokens(self) -> int:
+        return sum(len(ids) for ids in self.token_ids.values())
+
+
+@lru_cache(maxsize=1)
+def _byte_decoder() -> dict[str, int]:
+    """Inverse of GPT-2's bytes_to_unicode: which byte each printable vocabulary character stands for."""
+    printable = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1))
+    printable += list(range(ord("®"), ord("ÿ") + 1))
+    chars = printable[:]
+    extra = 0
+    for byte in range(256):
+        if byte not in printable:
+            printable.append(byte)
+            chars.append(256 + extra)
+            extra += 1
+    return {chr(c): b for b, c in zip(printable, chars, strict=True)}
+
+
+class ResponseDecoder:
+    """ids -> text exactly as the authors' slow Qwen2 tokenizer (``skip_special_tokens``) + split/strip."""
+
+    def __init__(self, tokenizer: Any, dropped_ids: Sequence[int]) -> None:
+        self._tokenizer = tokenizer
+        self._dropped = set(dropped_ids)
+        decoder = getattr(tokenizer, "added_tokens_decoder", {}) or {}
+        self._added: dict[int, str] = {int(i): str(getattr(t, "content", t)) for i, t in decoder.items()}
+        self._bytes = _byte_decoder()
+        self._pieces: dict[int, str | bytes] = {}
+
+    def _piece(self, token_id: int) -> str | bytes:
+        """An added token's text (kept as text), or a regular token's bytes."""
+        piece = self._pieces.get(token_id)
+        if piece is None:
+            if token_id in self._added:
+                piece = self._added[token_id]
+            else:
+                token = self._tokenizer.convert_ids_to_tokens(token_id)
+                if token is None:
+                    piece = b""
+                elif all(ch in self._bytes for ch in token):
+                    piece = bytes(self._bytes[ch] for ch in token)
+                else:  # not a byte-level vocabulary: fall back to the tokenizer's own decoding
+                    piece = str(self._tokenizer.decode([token_id]))
+            self._pieces[token_id] = piece
+        return piece
+
+    def raw_text(self, ids: Sequence[int]) -> str:
+        """The decode before split/strip (``decoded_skip_special_tokens`` in the fixture)."""
+        parts: list[str] = []
+        pending = bytearray()
+        for token_id in ids:
+            if token_id in self._dropped:
+                continue  # skipped without ending the byte run, as the slow tokenizer does
+            piece = self._piece(int(token_id))
+            if isinstance(piece, bytes):
+                pending += piece
+            else:
+                if pending:
+                    parts.append(pending.decode("utf-8", errors="replace"))
+                    pending = bytearray()
+                parts.append(piece)
+        if pending:
+            parts.append(pending.decode("utf-8", errors="replace"))
+        return "".join(parts)
+
+    def response(self, ids: Sequence[int]) -> str:
+        return self.raw_text(ids).split(prompts.IM_END)[0].strip()
+
+    def stable_prefix(self, ids: Sequence[int]) -> str:
+        """The part of the response that later tokens cannot change (held back: trailing whitespace, U+FFFD
+        from a possibly incomplete UTF-8 sequence, and a possible start of a literal ``<|im_end|>``)."""
+        raw = self.raw_text(ids)
+        if prompts.IM_END in raw:
+            return raw.split(prompts.IM_END)[0].strip()
+        text = raw.lstrip()
+        while True:
+            before = text
+            text = text.rstrip().rstrip("\ufffd")
+            for cut in range(min(len(prompts.IM_END) - 1, len(text)), 0, -1):
+                if prompts.IM_END.startswith(text[-cut:]):
+                    text = text[:-cut]
+                    break
+            if text == before:
+                return text
+
+
+class RowStreamer:
+    """A transformers streamer (``put``/``end``) that splits the batch per row and emits text fragments."""
+
+    def __init__(
+        self,
+        aspects: Sequence[str],
+        decoder: ResponseDecoder,
+        eos_token_id: int,
+        on_token: TokenCallback | None,
+    ) -> None:
+        self.aspects = list(aspects)
+        self.decoder = decoder
+        self.eos = eos_token_id
+        self.on_token = on_token
+        self.ids: list[list[int]] = [[] for _ in self.aspects]
+        self.ended = [False] * len(self.aspects)
+        self.emitted = [""] * len(self.aspects)
+
+    def put(self, value: Any) -> None:
+        if value.ndim != 1:
+            return  # the prompt (empty when generating from embeddings)
+        for row, token in enumerate(value.tolist()):
+            if self.ended[row]:
+                continue
+            if token == self.eos:
+                self.ended[row] = True
+                continue
+            self.ids[row].append(int(token))
+            if self.on_token is not None:
+                self._emit(row, self.decoder.stable_prefix(self.ids[row]))
+
+    def _emit(self, row: int, text: str) -> None:
+        done = self.emitted[row]
+        if len(text) > len(done) and text.startswith(done):
+            self.emitted[row] = text
+            assert self.on_token is not None
+            self.on_token(self.aspects[row], text[len(done) :])
+
+    def end(self) -> None:
+        if self.on_token is None:
+            return
+        for row in range(len(self.aspects)):
+            final = self.decoder.response(self.ids[row])
+            if not final.startswith(self.emitted[row]):
+                log.warning("streamed critique text for %s differs from the final text", self.aspects[row])
+            self._emit(row, final)
+
+
+class _CancelCriteria:
+    """Stops every row when the token is cancelled; blocks between tokens while it is paused."""
+
+    def __init__(self, cancel: CancelToken) -> None:
+        self.cancel = cancel
+
+    def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+        import torch
+
+        self.cancel.wait_if_paused()
+        return torch.full((input_ids.shape[0],), self.cancel.cancelled, dtype=torch.bool, device=input_ids.device)
+
+
+def critique_image(
+    lm: LoadedModel,
+    pixel_values: Any,
+    aspects: Sequence[str] = prompts.ASPECTS,
+    on_token: TokenCallback | None = None,
+    cancel: CancelToken | None = None,
+    max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
+) -> CritiqueOutput:
+    """Critique one photo (``[3, H, W]`` or ``[1, 3, H, W]``) for each aspect in one batched generate."""
+    import numpy as np
+    import torch
+    from transformers import GenerationConfig, StoppingCriteriaList
+
+    aspects = list(aspects)
+    if not aspects:
+        return CritiqueOutput({}, {}, {}, cancelled=False)
+    tensor = torch.from_numpy(pixel_values) if isinstance(pixel_values, np.ndarray) else pixel_values
+    if tensor.ndim == 3:
+        tensor = tensor.unsqueeze(0)
+    if cancel is not None and cancel.cancelled:
+        return CritiqueOutput(
+            {a: "" for a in aspects}, {a: [] for a in aspects}, {a: False for a in aspects}, cancelled=True
+        )
+    spec = lm.spec
+    texts = [prompts.attribute_query(a, spec.num_image_token, spec.system_message) for a in aspects]
+    decoder = ResponseDecoder(lm.tokenizer, spec.dropped_token_ids)
+    streamer = RowStreamer(aspects, decoder, spec.eos_token_id, on_token)
+    config = GenerationConfig(
+        max_new_tokens=max_new_tokens,
+        do_sample=False,
+        num_beams=1,
+        eos_token_id=spec.eos_token_id,
+        pad_token_id=spec.eos_token_id,
+    )
+    criteria = StoppingCriteriaList([_CancelCriteria(cancel)] if cancel is not None else [])
+    with lm.lock, oom_guard(lm.device, f"critiquing {len(aspects)} attributes"):
+        features = lm.image_features(tensor)
+        embeds, mask, _positions = lm.build_inputs(texts, features, [0] * len(aspects))
+        with torch.inference_mode():
+            output = lm.model.generate(
+                inputs_embeds=embeds,
+                attention_mask=mask,
+                generation_config=config,
+                stopping_criteria=criteria,
+                streamer=streamer,
+            )
+    sequences = output if isinstance(output, torch.Tensor) else output.sequences
+    cancelled = bool(cancel is not None and cancel.cancelled)
+    result_texts: dict[str, str] = {}
+    result_ids: dict[str, list[int]] = {}
+    finished: dict[str, bool] = {}
+    for row, aspect in enumerate(aspects):
+        ids: list[int] = []
+        hit_eos = False
+        for token in sequences[row].tolist():
+            if token == spec.eos_token_id:
+                hit_eos = True
+                break
+            ids.append(int(token))
+        result_ids[aspect] = ids
+        result_texts[aspect] = decoder.response(ids)
+        finished[aspect] = hit_eos or (len(ids) >= max_new_tokens) or not cancelled
+    return CritiqueOutput(result_texts, result_ids, finished, cancelled)

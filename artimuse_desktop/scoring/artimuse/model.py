@@ -1,0 +1,421 @@
+"""Loading an installed ArtiMuse model with transformers' native ``InternVLForConditionalGeneration``.
+
+No remote code, safetensors only, local files only. Float32 on CPU (it reproduces the authors' numbers),
+bfloat16 (or float16 where bf16 is unsupported) on GPUs, optional 8/4-bit via bitsandbytes. The memory a model
+needs is estimated from the store before loading, so a machine that cannot hold it gets a sentence saying what
+to try instead of a crash halfway through loading 16 GB. Also here: the input-building step shared by the
+scorer and the critique (prompt ids, left padding, image features spliced into the ``<IMG_CONTEXT>``
+embeddings).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from artimuse_desktop.errors import ModelError, ModelUnavailableError, OutOfMemoryError
+from artimuse_desktop.scoring.artimuse import prompts, store
+
+log = logging.getLogger(__name__)
+
+QUANTIZE_CHOICES: tuple[str, ...] = ("8bit", "4bit")
+DTYPE_CHOICES: tuple[str, ...] = ("float32", "bfloat16", "float16")
+_BYTES_PER_PARAM = {"float32": 4.0, "bfloat16": 2.0, "float16": 2.0, "8bit": 1.1, "4bit": 0.6}
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Prompt settings and token ids recorded in the model's ``artimuse.json`` at conversion."""
+
+    num_image_token: int
+    image_size: int
+    image_token_id: int
+    eos_token_id: int
+    aesthetic_token_ids: tuple[int, ...]
+    dropped_token_ids: tuple[int, ...]
+    system_message: str
+
+    @classmethod
+    def from_sidecar(cls, data: dict[str, Any]) -> ModelSpec:
+        ids = tuple(int(i) for i in data["aesthetic_token_ids"])
+        if len(ids) != len(prompts.AESTHETIC_TOKENS):
+            raise ModelError(f"artimuse.json: expected 101 aesthetic token ids, found {len(ids)}")
+        system_message = data.get("system_message")
+        return cls(
+            num_image_token=int(data["num_image_token"]),
+            image_size=int(data.get("image_size", 448)),
+            image_token_id=int(data["image_token_id"]),
+            eos_token_id=int(data["eos_token_id"]),
+            aesthetic_token_ids=ids,
+            dropped_token_ids=tuple(int(i) for i in data.get("dropped_token_ids", ())),
+            system_message=system_message if isinstance(system_message, str) else prompts.SYSTEM_MESSAGE,
+        )
+
+
+@dataclass
+class LoadedModel:
+    """A model ready to run, with its tokenizer and spec. One per backend; guarded by ``lock``."""
+
+    model: Any
+    tokenizer: Any
+    spec: ModelSpec
+    device: str
+    dtype: Any
+    folder: Path
+    quantize: str | None = None
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    _ids: dict[str, tuple[int, ...]] = field(default_factory=dict)
+
+    def encode(self, text: str) -> tuple[int, ...]:
+        """Plain ``tokenizer(text)`` ids (added tokens matched literally, no BOS), cached per prompt."""
+        ids = self._ids.get(text)
+        if ids is None:
+            ids = tuple(int(i) for i in self.tokenizer(text, add_special_tokens=False)["input_ids"])
+            count = sum(1 for i in ids if i == self.spec.image_token_id)
+            if count != self.spec.num_image_token:
+                raise ModelError(f"prompt has {count} image tokens, the model expects {self.spec.num_image_token}")
+            self._ids[text] = ids
+        return ids
+
+    def image_features(self, pixel_values: Any) -> Any:
+        """Vision tower + pixel shuffle + projector: ``[N, num_image_token, hidden]`` for ``[N, 3, H, W]``."""
+        import torch
+
+        with torch.inference_mode():
+            pixel_values = pixel_values.to(self.device, dtype=self.compute_dtype)
+            output = self.model.get_image_features(pixel_values=pixel_values, return_dict=True)
+            # transformers >= 5.x returns the vision output with the projected features as pooler_output
+            return output if isinstance(output, torch.Tensor) else output.pooler_output
+
+    @property
+    def compute_dtype(self) -> Any:
+        return self.model.get_input_embeddings().weight.dtype
+
+    def build_inputs(
+        self, texts: Sequence[str], image_features: Any, row_images: Sequence[int]
+    ) -> tuple[Any, Any, Any]:
+        """Left-padded batch: (inputs_embeds, attention_mask, position_ids) for prompts ``texts``.
+
+        Row ``r`` gets the features of image ``row_images[r]`` in place of its ``<IMG_CONTEXT>`` embeddings,
+        as the authors' model does; position ids count only real tokens, so a padded row sees exactly the
+        positions it would see alone.
+        """
+        import torch
+
+        rows = [self.encode(text) for text in texts]
+        length = max(len(r) for r in rows)
+        pad = self.spec.eos_token_id
+        input_ids = torch.full((len(rows), length), pad, dtype=torch.long)
+        mask = torch.zeros((len(rows), length), dtype=torch.long)
+        for r, ids in enumerate(rows):
+            input_ids[r, length - len(ids) :] = torch.tensor(ids, dtype=torch.long)
+            mask[r, length - len(ids) :] = 1
+        input_ids = input_ids.to(self.device)
+        mask = mask.to(self.device)
+        with torch.inference_mode():
+            embeds = self.model.get_input_embeddings()(input_ids)
+            features = image_features[torch.as_tensor(list(row_images), device=image_features.device)]
+            features = features.to(embeds.device, embeds.dtype).reshape(-1, embeds.shape[-1])
+            selected = (input_ids == self.spec.image_token_id) & (mask == 1)
+            embeds[selected] = features
+        position_ids = (mask.cumsum(-1) - 1).clamp(min=0)
+        return embeds, mask, position_ids
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Device, dtype and memory
+# ------------------------------------------------------------------------------------------------------------
+
+
+def detect_device(requested: str = "auto") -> str:
+    """``auto`` picks cuda:0, then mps, then cpu; an explicit device is checked to exist."""
+    import torch
+
+    requested = (requested or "auto").strip().lower()
+    if requested == "auto":
+        if torch.cuda.is_available():
+            return "cuda:0"
+        if _mps_available():
+            return "mps"
+        return "cpu"
+    if requested == "cpu":
+        return "cpu"
+    if requested.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise ModelUnavailableError(
+                f"device {requested!r} was asked for, but no CUDA GPU is usable here",
+                hint="use --device cpu (slow) or check the NVIDIA driver and the CUDA build of torch",
+            )
+        index = int(requested.split(":", 1)[1]) if ":" in requested else 0
+        if index >= torch.cuda.device_count():
+            raise ModelUnavailableError(
+                f"device {requested!r} does not exist ({torch.cuda.device_count()} CUDA device(s))"
+            )
+        return f"cuda:{index}"
+    if requested == "mps":
+        if not _mps_available():
+            raise ModelUnavailableError("device 'mps' was asked for, but Apple Metal is not available here")
+        return "mps"
+    raise ModelUnavailableError(f"unknown device {requested!r}", hint="use auto, cpu, cuda, cuda:N or mps")
+
+
+def _mps_available() -> bool:
+    import torch
+
+    backend = getattr(torch.backends, "mps", None)
+    return bool(backend is not None and backend.is_available())
+
+
+def default_dtype_name(device: str) -> str:
+    """float32 on CPU (exact reference numbers), bfloat16 on GPUs (the authors' dtype), else float16."""
+    import torch
+
+    if device == "cpu":
+        return "float32"
+    if device.startswith("cuda"):
+        return "bfloat16" if torch.cuda.is_bf16_supported() else "float16"
+    if device == "mps":
+        try:
+            torch.zeros(1, dtype=torch.bfloat16, device="mps")
+            return "bfloat16"
+        except (RuntimeError, TypeError):
+            return "float16"
+    return "float32"
+
+
+def estimate_bytes(num_parameters: int, precision: str) -> int:
+    """Weights at ``precision`` plus ~10% and 1 GB of working memory (activations, KV cache for critiques)."""
+    weights = num_parameters * _BYTES_PER_PARAM[precision]
+    return int(weights * 1.1 + 1e9)
+
+
+def free_bytes(device: str) -> int | None:
+    """Memory available on ``device`` now; None where it cannot be told (then no check is made)."""
+    import torch
+
+    try:
+        if device.startswith("cuda"):
+            free, _total = torch.cuda.mem_get_info(torch.device(device))
+            return int(free)
+        if device == "mps":
+            mps = torch.mps
+            return int(mps.recommended_max_memory() - mps.driver_allocated_memory())
+    except (RuntimeError, AttributeError):
+        return None
+    return _host_available_bytes()
+
+
+def _host_available_bytes() -> int | None:
+    try:
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    if sys.platform == "darwin" or os.name == "nt":
+        try:
+            import psutil
+
+            return int(psutil.virtual_memory().available)
+        except ImportError:
+            return None
+    return None
+
+
+def check_memory(num_parameters: int, device: str, precision: str) -> None:
+    """Refuse up front, with advice, when the model clearly does not fit (better than an OOM mid-load)."""
+    needed = estimate_bytes(num_parameters, precision)
+    free = free_bytes(device)
+    if free is None or needed <= free:
+        return
+    advice = []
+    if precision != "4bit" and device.startswith("cuda"):
+        advice.append("--quantize 4bit")
+    if device != "cpu":
+        advice.append("--device cpu")
+    hint = f"try {' or '.join(advice)}" if advice else "close other programs, or use a machine with a GPU"
+    raise ModelUnavailableError(
+        f"the model needs about {needed / 1e9:.0f} GB ({precision}), {device} has {free / 1e9:.0f} GB free",
+        hint=hint,
+    )
+
+
+@contextlib.contextmanager
+def oom_guard(device: str, what: str) -> Iterator[None]:
+    """Turn torch's out-of-memory errors into ours, so the pipeline can halve the batch and retry."""
+    import torch
+
+    oom_type = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)  # torch.OutOfMemoryError: 2.5+
+    try:
+        yield
+    except oom_type as exc:
+        _release_cache(device)
+        raise OutOfMemoryError(f"{what} did not fit in {device} memory", hint="use a smaller batch") from exc
+    except RuntimeError as exc:
+        text = str(exc).lower()
+        if "out of memory" in text or "can't allocate memory" in text or "not enough memory" in text:
+            _release_cache(device)
+            raise OutOfMemoryError(f"{what} did not fit in {device} memory", hint="use a smaller batch") from exc
+        raise
+
+
+def _release_cache(device: str) -> None:
+    import torch
+
+    if device.startswith("cuda"):
+        torch.cuda.empty_cache()
+    elif device == "mps":
+        torch.mps.empty_cache()
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Loading
+# ------------------------------------------------------------------------------------------------------------
+
+
+def load_model(
+    entry: store.ModelEntry,
+    device: str = "auto",
+    dtype: str | None = None,
+    quantize: str | None = None,
+    attn_implementation: str | None = None,
+    check_free_memory: bool = True,
+) -> LoadedModel:
+    """Load an installed model; ``dtype`` defaults per device, ``quantize`` is ``8bit``/``4bit`` or None."""
+    import importlib.util
+
+    import torch
+
+    problem = store.check_installed(entry)
+    if problem:
+        raise ModelUnavailableError(
+            f"model {entry.name!r} is incomplete: {problem}",
+            hint=f"remove it and add it again: `artimuse-desktop models remove {entry.name}`",
+        )
+    spec = ModelSpec.from_sidecar(store.read_sidecar(entry))
+    device = detect_device(device)
+    dtype_name = dtype or default_dtype_name(device)
+    if dtype_name not in DTYPE_CHOICES:
+        raise ModelError(f"unknown dtype {dtype_name!r}; use one of {', '.join(DTYPE_CHOICES)}")
+    if quantize is not None:
+        if quantize not in QUANTIZE_CHOICES:
+            raise ModelError(f"unknown quantization {quantize!r}; use one of {', '.join(QUANTIZE_CHOICES)}")
+        missing = [p for p in ("bitsandbytes", "accelerate") if importlib.util.find_spec(p) is None]
+        if missing:
+            raise ModelUnavailableError(
+                f"--quantize {quantize} needs the package(s) {', '.join(missing)}",
+                hint="pip install 'artimuse-desktop[quantize]' accelerate",
+            )
+        if not device.startswith("cuda"):
+            raise ModelUnavailableError(f"--quantize {quantize} needs a CUDA GPU (device is {device})")
+        if dtype_name == "float32":
+            dtype_name = "bfloat16" if torch.cuda.is_bf16_supported() else "float16"
+    if check_free_memory and entry.num_parameters:
+        check_memory(entry.num_parameters, device, quantize or dtype_name)
+
+    from transformers import AutoTokenizer, InternVLForConditionalGeneration
+
+    torch_dtype = getattr(torch, dtype_name)
+    attn = attn_implementation or ("eager" if device == "cpu" else "sdpa")
+    kwargs: dict[str, Any] = {
+        "dtype": torch_dtype,
+        "attn_implementation": attn,
+        "use_safetensors": True,
+        "local_files_only": True,
+        "trust_remote_code": False,
+    }
+    if quantize is not None:
+        from transformers import BitsAndBytesConfig
+
+        keep = ["vision_tower", "multi_modal_projector", "lm_head"]
+        kwargs["quantization_config"] = (
+            BitsAndBytesConfig(load_in_8bit=True, llm_int8_skip_modules=keep)
+            if quantize == "8bit"
+            else BitsAndBytesConfig(
+                load_in_4bit=True,
+                bnb_4bit_quant_type="nf4",
+                bnb_4bit_compute_dtype=torch_dtype,
+                llm_int8_skip_modules=keep,
+            )
+        )
+    if device != "cpu" and importlib.util.find_spec("accelerate") is not None:
+        kwargs["device_map"] = {"": device}  # straight onto the GPU, no full copy in host RAM first
+    log.info(
+        "loading %s on %s (%s%s, %s attention)",
+        entry.name,
+        device,
+        dtype_name,
+        f", {quantize}" if quantize else "",
+        attn,
+    )
+    with oom_guard(device, f"loading model {entry.name!r}"):
+        try:
+            loaded_pair: Any = InternVLForConditionalGeneration.from_pretrained(
+                str(entry.path), output_loading_info=True, **kwargs
+            )
+            model: Any = loaded_pair[0]
+            info: dict[str, Any] = loaded_pair[1]
+        except (OSError, ValueError, KeyError) as exc:
+            raise ModelUnavailableError(
+                f"model {entry.name!r} could not be loaded from {entry.path}: {exc}",
+                hint=f"remove it and add it again: `artimuse-desktop models remove {entry.name}`",
+            ) from exc
+        # transformers fills missing weights with random values and only warns: refuse instead.
+        problems = {k: sorted(v) for k, v in info.items() if k != "error_msgs" and v}
+        if problems or info.get("error_msgs"):
+            raise ModelUnavailableError(
+                f"model {entry.name!r} in {entry.path} does not match its config: "
+                + "; ".join(f"{k}: {', '.join(map(str, v[:3]))}" for k, v in problems.items())
+                + "; ".join(map(str, info.get("error_msgs") or [])),
+                hint=f"remove it and add it again: `artimuse-desktop models remove {entry.name}`",
+            )
+        if "device_map" not in kwargs and device != "cpu":
+            model = model.to(device)
+    model.eval()
+    tokenizer = AutoTokenizer.from_pretrained(str(entry.path), trust_remote_code=False, local_files_only=True)
+    loaded = LoadedModel(
+        model=model,
+        tokenizer=tokenizer,
+        spec=spec,
+        device=device,
+        dtype=torch_dtype,
+        folder=entry.path,
+        quantize=quantize,
+    )
+    _check_tokenizer(loaded)
+    return loaded
+
+
+def _check_tokenizer(loaded: LoadedModel) -> None:
+    """The ids recorded at conversion must be the tokenizer's: a mismatch would silently score garbage."""
+    tok = loaded.tokenizer
+    for token, expected in (
+        (prompts.IMG_CONTEXT_TOKEN, loaded.spec.image_token_id),
+        (prompts.IM_END, loaded.spec.eos_token_id),
+    ):
+        if tok.convert_tokens_to_ids(token) != expected:
+            raise ModelError(f"{loaded.folder}: tokenizer id of {token} differs from artimuse.json")
+    ids = tok.convert_tokens_to_ids(list(prompts.AESTHETIC_TOKENS))
+    if tuple(ids) != loaded.spec.aesthetic_token_ids:
+        raise ModelError(f"{loaded.folder}: tokenizer ids of the score tokens differ from artimuse.json")
+
+
+def release(loaded: LoadedModel | None) -> None:
+    """Free the model's memory (the GUI switches models without restarting)."""
+    if loaded is None:
+        return
+    import gc
+
+    device = loaded.device
+    loaded.model = None
+    gc.collect()
+    with contextlib.suppress(Exception):
+        _release_cache(device)

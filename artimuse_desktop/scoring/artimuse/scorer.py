@@ -1,0 +1,108 @@
+"""Token-As-Score, batched: many photos in one forward pass, the same numbers as one photo at a time.
+
+The score is the expected value of the softmax over the 101 score tokens (aa..ey = 0..100) at the last prompt
+position. Batching runs the vision tower once over all photos and the language model once over all prompts;
+rows are left-padded with an attention mask and position ids that count only real tokens, and only the last
+position's logits are computed. The holistic score always uses the authors' prompt unchanged. Optional
+per-attribute scores use an aspect-conditioned variant of that prompt through the same head: the model was not
+trained for that, so those numbers are marked EXPERIMENTAL wherever they appear.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from artimuse_desktop.scoring.artimuse import prompts
+from artimuse_desktop.scoring.artimuse.model import LoadedModel, oom_guard
+
+
+@dataclass(frozen=True)
+class ExperimentalScore:
+    """An attribute score read through the holistic head with an aspect-conditioned prompt. Not validated."""
+
+    aspect: str
+    score: float
+    experimental: bool = True
+
+
+@dataclass(frozen=True)
+class ImageScore:
+    score: float
+    logits: np.ndarray  # the 101 raw score-token logits, float32, score order
+    attributes: tuple[ExperimentalScore, ...] = field(default_factory=tuple)
+
+
+def expected_scores(logits: Any) -> Any:
+    """``sum_i softmax(logits)_i * i`` over the 101 score tokens, in float32 whatever the model dtype."""
+    import torch
+
+    probs = torch.softmax(logits.float(), dim=-1)
+    weights = torch.arange(probs.shape[-1], dtype=torch.float32, device=probs.device)
+    return probs @ weights
+
+
+def score_logits(lm: LoadedModel, image_features: Any, texts: Sequence[str], row_images: Sequence[int]) -> np.ndarray:
+    """One language-model pass over all rows; returns ``[rows, 101]`` float32 score logits."""
+    import torch
+
+    embeds, mask, position_ids = lm.build_inputs(texts, image_features, row_images)
+    with torch.inference_mode():
+        output = lm.model(
+            inputs_embeds=embeds,
+            attention_mask=mask,
+            position_ids=position_ids,
+            use_cache=False,
+            logits_to_keep=1,
+        )
+        ids = torch.as_tensor(lm.spec.aesthetic_token_ids, device=output.logits.device)
+        logits = output.logits[:, -1, :].index_select(-1, ids).float()
+    return logits.cpu().numpy()
+
+
+def score_images(
+    lm: LoadedModel,
+    pixel_values: Any,
+    experimental_aspects: Sequence[str] = (),
+) -> list[ImageScore]:
+    """Score ``[N, 3, 448, 448]`` pixel values (numpy or torch) in one vision pass and one LLM pass.
+
+    With ``experimental_aspects`` each photo also gets one row per aspect (same image features, no extra
+    vision work); those scores come back flagged experimental.
+    """
+    import torch
+
+    tensor = torch.from_numpy(pixel_values) if isinstance(pixel_values, np.ndarray) else pixel_values
+    if tensor.ndim == 3:
+        tensor = tensor.unsqueeze(0)
+    count = int(tensor.shape[0])
+    if count == 0:
+        return []
+    system = lm.spec.system_message
+    holistic = prompts.score_query(lm.spec.num_image_token, system)
+    aspects = list(experimental_aspects)
+    texts: list[str] = []
+    rows: list[int] = []
+    for image in range(count):
+        texts.append(holistic)
+        rows.append(image)
+        for aspect in aspects:
+            texts.append(prompts.experimental_attribute_score_query(aspect, lm.spec.num_image_token, system))
+            rows.append(image)
+    with lm.lock, oom_guard(lm.device, f"scoring a batch of {count} photos"):
+        features = lm.image_features(tensor)
+        logits = score_logits(lm, features, texts, rows)
+    with torch.inference_mode():
+        scores = expected_scores(torch.from_numpy(logits)).tolist()
+    per_image = 1 + len(aspects)
+    results = []
+    for image in range(count):
+        base = image * per_image
+        attributes = tuple(
+            ExperimentalScore(aspect=aspect, score=float(scores[base + 1 + k])) for k, aspect in enumerate(aspects)
+        )
+        results.append(ImageScore(score=float(scores[base]), logits=logits[base], attributes=attributes))
+    return results
