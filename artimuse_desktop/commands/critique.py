@@ -62,17 +62,22 @@ def run(args: argparse.Namespace) -> int:
         return 1
     backend = load_backend(args.model, args.device, args.quantize)
     cancel = CancelToken()
+    interactive = sys.stderr.isatty()
     previous = signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
     try:
         for photo_id, label in ids:
             if cancel.cancelled:
                 break
             print(f"\n== {label}")
-            current: list[str] = []
+            tokens = [0]
 
-            def on_token(attribute: str, fragment: str, _current: list[str] = current) -> None:
-                # Attributes are generated together; show each finished one in full, in order.
-                _current.append(attribute)
+            def on_token(attribute: str, fragment: str, _tokens: list[int] = tokens) -> None:
+                # All attributes are written together in one batch; show how far along they are.
+                _tokens[0] += 1
+                if interactive and _tokens[0] % 8 == 0:
+                    print(
+                        f"\r\x1b[2K  writing {len(attributes)} critiques: {_tokens[0]} tokens", end="", file=sys.stderr
+                    )
 
             try:
                 texts = critique_photo(catalog, backend, photo_id, attributes, on_token=on_token, cancel=cancel)
@@ -80,6 +85,8 @@ def run(args: argparse.Namespace) -> int:
                 print(f"error: {exc.user_text()}", file=sys.stderr)
                 failed += 1
                 continue
+            if interactive and tokens[0] >= 8:
+                print(file=sys.stderr)
             for attribute in attributes:
                 if attribute in texts:
                     print(f"-- {attribute}\n{texts[attribute]}")

@@ -322,7 +322,9 @@ def load_model(
         check_memory(entry.num_parameters, device, quantize or dtype_name)
 
     from transformers import AutoTokenizer, InternVLForConditionalGeneration
+    from transformers.utils import logging as transformers_logging
 
+    transformers_logging.disable_progress_bar()  # our own progress reporting; keep stderr readable
     torch_dtype = getattr(torch, dtype_name)
     attn = attn_implementation or ("eager" if device == "cpu" else "sdpa")
     kwargs: dict[str, Any] = {
