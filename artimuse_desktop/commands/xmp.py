@@ -104,7 +104,7 @@ def run_write(args: argparse.Namespace) -> int:
 def run_read(args: argparse.Namespace) -> int:
     from artimuse_desktop.catalog import open_catalog
     from artimuse_desktop.cli import catalog_path
-    from artimuse_desktop.export.xmp_read import SidecarProblem, import_sidecar_decisions
+    from artimuse_desktop.library.sidecars import SidecarProblem, import_sidecar_decisions
 
     catalog = open_catalog(catalog_path(args))
     try:

@@ -46,7 +46,7 @@ from artimuse_desktop.catalog.queries import (
     records_by_ids,
 )
 from artimuse_desktop.export.plan import RAW_EXTENSIONS, RENDERED_EXTENSIONS, find_pair
-from artimuse_desktop.export.xmp_read import (
+from artimuse_desktop.library.sidecars import (
     DARKTABLE_LABELS,
     DIGIKAM_LABELS,
     DIGIKAM_PICKS,

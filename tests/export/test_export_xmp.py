@@ -20,7 +20,7 @@ from artimuse_desktop.export.xmp import (
     write_sidecar,
     write_sidecars,
 )
-from artimuse_desktop.export.xmp_read import SidecarDecisions, SidecarProblem, read_artimuse_fields
+from artimuse_desktop.library.sidecars import SidecarDecisions, SidecarProblem, read_artimuse_fields
 from tests.export.export_helpers import Library, add_photo, exiftool_json, needs_exiftool, write_jpeg
 
 LIGHTROOM_SIDECAR = """\

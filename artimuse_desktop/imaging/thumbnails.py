@@ -1,0 +1,172 @@
+"""The on-disk thumbnail cache: small upright JPEGs keyed by content fingerprint, not by path.
+
+Keying by fingerprint means a renamed or moved photo finds its thumbnails again, and two identical copies
+share them. Files are written to a temporary name and renamed into place (``os.replace``), so a crash or two
+processes racing never leave a half-written JPEG under the final name. The cache is disposable: a deleted
+thumbnail is simply made again on the next ``ensure``. ``prune`` keeps it under a size budget, dropping the
+least recently used files first (``get`` refreshes a file's access time, since many systems mount with
+``noatime``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image
+
+from artimuse_desktop.imaging.decode import decode
+
+KIND_SIZES: dict[str, int] = {"grid": 320, "preview": 1600}
+"""Long edge in pixels for each kind of thumbnail."""
+
+_QUALITY: dict[str, int] = {"grid": 82, "preview": 88}
+_FINGERPRINT = re.compile(r"^[0-9A-Za-z_-]{8,64}$")
+_TOUCH_EVERY_S = 3600.0  # refresh a file's access time at most once an hour
+
+
+@dataclass(frozen=True)
+class PruneResult:
+    removed_files: int
+    removed_bytes: int
+    remaining_bytes: int
+
+
+class ThumbnailCache:
+    """Thumbnails in ``root/<kind>/<last 2 chars>/<fingerprint>.jpg``; safe to share between processes."""
+
+    def __init__(self, root: Path | str | None = None, max_bytes: int = 2 * 1024**3) -> None:
+        if root is None:
+            from artimuse_desktop import paths
+
+            root = paths.thumbnails_dir()
+        self.root = Path(root)
+        self.max_bytes = int(max_bytes)
+
+    @staticmethod
+    def size_of(kind: str) -> int:
+        try:
+            return KIND_SIZES[kind]
+        except KeyError:
+            raise ValueError(f"unknown thumbnail kind {kind!r}; use one of {', '.join(KIND_SIZES)}") from None
+
+    def path_for(self, fingerprint: str, kind: str) -> Path:
+        """Where the thumbnail lives (whether or not it exists yet)."""
+        self.size_of(kind)
+        if not _FINGERPRINT.match(fingerprint):
+            raise ValueError(f"not a fingerprint: {fingerprint!r}")
+        return self.root / kind / fingerprint[-2:] / f"{fingerprint}.jpg"
+
+    def get(self, fingerprint: str, kind: str) -> Path | None:
+        """The thumbnail's path when it exists (its access time is refreshed for ``prune``), else None."""
+        path = self.path_for(fingerprint, kind)
+        try:
+            stat = path.stat()
+        except OSError:
+            return None
+        now = time.time()
+        if now - stat.st_atime > _TOUCH_EVERY_S:
+            with contextlib.suppress(OSError):
+                os.utime(path, (now, stat.st_mtime))
+        return path
+
+    def store(self, fingerprint: str, kind: str, image: Image.Image) -> Path:
+        """Save an already upright RGB image as the thumbnail (shrunk to the kind's size), atomically."""
+        target = self.path_for(fingerprint, kind)
+        long_edge = self.size_of(kind)
+        if max(image.size) > long_edge:
+            scale = long_edge / max(image.size)
+            size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+            image = image.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
+        if image.mode != "RGB":
+            image = image.convert("RGB")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp_name = tempfile.mkstemp(prefix=".tmp-", suffix=".jpg", dir=target.parent)
+        try:
+            with os.fdopen(handle, "wb") as out:
+                image.save(out, "JPEG", quality=_QUALITY[kind], optimize=False, progressive=kind == "preview")
+            os.replace(temp_name, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temp_name)
+            raise
+        return target
+
+    def ensure(
+        self,
+        source_path: str | Path,
+        fingerprint: str,
+        kind: str,
+        orientation: int | None = None,
+        *,
+        image: Image.Image | None = None,
+        max_pixels: int | None = None,
+    ) -> Path:
+        """The thumbnail, made first if missing.
+
+        ``image``: an upright image already decoded (e.g. by the indexer); used when it is at least as large
+        as the thumbnail, which saves decoding the photo again. ``orientation`` overrides the file's own EXIF
+        orientation. Raises DecodeError when the photo cannot be decoded.
+        """
+        existing = self.get(fingerprint, kind)
+        if existing is not None:
+            return existing
+        long_edge = self.size_of(kind)
+        if image is None or max(image.size) < long_edge:
+            image = decode(source_path, long_edge, orientation=orientation, max_pixels=max_pixels).image
+        return self.store(fingerprint, kind, image)
+
+    def discard(self, fingerprint: str) -> None:
+        """Remove every kind of thumbnail of one fingerprint (e.g. after the photo's content changed)."""
+        for kind in KIND_SIZES:
+            with contextlib.suppress(OSError):
+                self.path_for(fingerprint, kind).unlink()
+
+    def total_bytes(self) -> int:
+        return sum(size for _, size, _ in self._entries())
+
+    def _entries(self) -> list[tuple[Path, int, float]]:
+        entries: list[tuple[Path, int, float]] = []
+        if not self.root.is_dir():
+            return entries
+        for kind in KIND_SIZES:
+            for directory, _dirs, files in os.walk(self.root / kind):
+                for name in files:
+                    path = Path(directory, name)
+                    try:
+                        stat = path.stat()
+                    except OSError:
+                        continue
+                    if name.startswith(".tmp-") and time.time() - stat.st_mtime > 3600:
+                        with contextlib.suppress(OSError):
+                            path.unlink()  # left behind by a crash
+                        continue
+                    entries.append((path, stat.st_size, max(stat.st_atime, stat.st_mtime)))
+        return entries
+
+    def prune(self, max_bytes: int | None = None) -> PruneResult:
+        """Delete least recently used thumbnails until the cache holds at most ``max_bytes`` (default: the
+        cache's budget); previews go before grid thumbnails of the same age since they cost more space."""
+        budget = self.max_bytes if max_bytes is None else max_bytes
+        entries = self._entries()
+        total = sum(size for _, size, _ in entries)
+        removed = removed_bytes = 0
+        if total <= budget:
+            return PruneResult(0, 0, total)
+        entries.sort(key=lambda entry: (entry[2], entry[0].parent.parent.name != "preview"))
+        for path, size, _ in entries:
+            if total <= budget:
+                break
+            try:
+                path.unlink()
+            except OSError:
+                continue
+            total -= size
+            removed += 1
+            removed_bytes += size
+        return PruneResult(removed, removed_bytes, total)

@@ -1,0 +1,260 @@
+"""Walking library folders: every photo file, nothing else, and never a hang or a crash on a strange tree.
+
+* Iterative (an explicit stack), so a 10 000-level tree cannot hit Python's recursion limit.
+* Symbolic links are followed, but every directory is identified by ``(st_dev, st_ino)`` and visited once, so
+  a link back to a parent (a loop) or two roots that overlap are harmless.
+* Hidden files and folders, OS junk (``.DS_Store``, ``._*``, ``Thumbs.db``, ``desktop.ini``, ``@eaDir``...)
+  and sidecars (``.xmp``, ``.aae``, ``.thm``, ``.pp3``, ``.dop``, ``.on1``, ``.cos``) are skipped.
+* Named pipes, sockets and devices are reported as skipped with a reason and never opened: opening a FIFO
+  would block forever.
+* Folders that cannot be listed are reported with the reason; the indexer leaves the photos it knew below them
+  alone instead of calling them missing.
+* Names are ``str`` from ``os.fsdecode`` (invalid UTF-8 survives as surrogate escapes and round-trips to the
+  original bytes, which is what the catalog stores).
+
+Photos are recognised by extension here (cheap: no file is opened); a file without any extension is sniffed
+for image content. The decoder then identifies the real format from the bytes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from artimuse_desktop.imaging import formats
+
+JUNK_NAMES: frozenset[str] = frozenset(
+    {
+        ".ds_store", "thumbs.db", "ehthumbs.db", "desktop.ini", "@eadir", "$recycle.bin",
+        "system volume information", ".spotlight-v100", ".trashes", ".fseventsd", ".appledouble",
+        "#recycle", "#snapshot", "lost+found",
+    }
+)  # fmt: skip
+SIDECAR_EXTENSIONS: frozenset[str] = frozenset({".xmp", ".aae", ".thm", ".pp3", ".dop", ".on1", ".cos"})
+
+_SPECIAL_KINDS: tuple[tuple[Callable[[int], bool], str], ...] = (
+    (stat.S_ISFIFO, "named pipe (FIFO), not a photo; never opened"),
+    (stat.S_ISSOCK, "socket, not a photo; never opened"),
+    (stat.S_ISCHR, "character device, not a photo; never opened"),
+    (stat.S_ISBLK, "block device, not a photo; never opened"),
+)
+
+
+class _Cancel(Protocol):
+    @property
+    def cancelled(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """A photo candidate: absolute path (str, possibly with surrogate escapes), size, mtime, and its root."""
+
+    path: str
+    size: int
+    mtime: float
+    root: str
+
+
+@dataclass
+class ScanResult:
+    roots: list[str]
+    files: list[FileEntry] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason): special files, broken links
+    unreadable: list[tuple[str, str]] = field(default_factory=list)  # (folder, reason)
+    ignored: int = 0  # files that are not photos (videos, documents, sidecars, junk, hidden)
+    folders: int = 0
+    cancelled: bool = False
+
+    def is_under_unreadable(self, path: str) -> bool:
+        """True when ``path`` lies in a folder the scan could not list (its fate is unknown)."""
+        return any(path == folder or path.startswith(folder.rstrip(os.sep) + os.sep) for folder, _ in self.unreadable)
+
+
+ScanProgress = Callable[[int, int, str], None]
+"""Called with (folders scanned, photos found, current folder) a few times a second."""
+
+
+def is_junk(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in JUNK_NAMES or name.startswith("._")
+
+
+def is_hidden(name: str, st: os.stat_result | None = None) -> bool:
+    if name.startswith("."):
+        return True
+    attributes = getattr(st, "st_file_attributes", 0) if st is not None else 0
+    return bool(attributes & getattr(stat, "FILE_ATTRIBUTE_HIDDEN", 0))
+
+
+def _reason(exc: OSError) -> str:
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    if isinstance(exc, FileNotFoundError):
+        return "not found"
+    return exc.strerror or str(exc)
+
+
+def _special_reason(mode: int) -> str | None:
+    for test, reason in _SPECIAL_KINDS:
+        if test(mode):
+            return reason
+    return None
+
+
+def _sniffs_as_image(path: str) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(formats.HEAD_BYTES)
+    except OSError:
+        return False
+    return bool(head) and formats.sniff(head, path) in formats.SUPPORTED_FORMATS
+
+
+def _is_candidate_name(name: str) -> bool | None:
+    """True: a photo by name; False: not a photo; None: no extension, sniff the content."""
+    ext = os.path.splitext(name)[1].lower()
+    if not ext:
+        return None
+    if ext in SIDECAR_EXTENSIONS:
+        return False
+    return ext in formats.IMAGE_EXTENSIONS
+
+
+def normalize_root(root: str | bytes | os.PathLike[str] | os.PathLike[bytes]) -> str:
+    return os.path.abspath(os.fsdecode(root))
+
+
+def scan(
+    roots: Iterable[str | bytes | os.PathLike[str] | os.PathLike[bytes]],
+    *,
+    cancel: _Cancel | None = None,
+    progress: ScanProgress | None = None,
+    exclude: Iterable[str | os.PathLike[str]] = (),
+) -> ScanResult:
+    """Walk ``roots`` (folders, or single files named explicitly) and list the photo files under them.
+
+    ``exclude``: folders never entered (the app's own thumbnail cache, should a library contain it).
+    """
+    root_list = list(dict.fromkeys(normalize_root(root) for root in roots))
+    result = ScanResult(roots=root_list)
+    visited: set[tuple[int, int]] = set()
+    for folder in exclude:  # marked as visited: never entered
+        with contextlib.suppress(OSError):
+            st = os.stat(folder)
+            visited.add((st.st_dev, st.st_ino))
+    seen_files: set[str] = set()
+    last_report = 0.0
+
+    for root in root_list:
+        try:
+            st = os.stat(root)
+        except OSError as exc:
+            result.unreadable.append((root, _reason(exc)))
+            continue
+        if stat.S_ISREG(st.st_mode):  # a file named on the command line: content decides, whatever its name
+            if root not in seen_files:
+                seen_files.add(root)
+                result.files.append(FileEntry(root, st.st_size, st.st_mtime, os.path.dirname(root)))
+            continue
+        if not stat.S_ISDIR(st.st_mode):
+            result.skipped.append((root, _special_reason(st.st_mode) or "not a regular file or folder"))
+            continue
+        if (st.st_dev, st.st_ino) in visited:
+            continue
+        visited.add((st.st_dev, st.st_ino))
+        stack: list[str] = [root]
+        while stack:
+            if cancel is not None and cancel.cancelled:
+                result.cancelled = True
+                return result
+            folder = stack.pop()
+            result.folders += 1
+            if progress is not None:
+                now = time.monotonic()
+                if now - last_report > 0.2:
+                    last_report = now
+                    progress(result.folders, len(result.files), folder)
+            try:
+                with os.scandir(folder) as iterator:
+                    entries = sorted(iterator, key=lambda entry: entry.name)
+            except OSError as exc:
+                result.unreadable.append((folder, _reason(exc)))
+                continue
+            subfolders: list[str] = []
+            for entry in entries:
+                _visit(entry, root, result, visited, seen_files, subfolders)
+            stack.extend(reversed(subfolders))
+    return result
+
+
+def _leads_back(link: str, root: str) -> bool:
+    """A link to the root or one of its parents: following it would walk the root's siblings and loop."""
+    try:
+        target = os.path.realpath(link)
+        real_root = os.path.realpath(root)
+    except (OSError, ValueError):
+        return False
+    return real_root == target or real_root.startswith(target.rstrip(os.sep) + os.sep)
+
+
+def _visit(
+    entry: os.DirEntry[str],
+    root: str,
+    result: ScanResult,
+    visited: set[tuple[int, int]],
+    seen_files: set[str],
+    subfolders: list[str],
+) -> None:
+    name = entry.name
+    if is_junk(name) or is_hidden(name):
+        result.ignored += 1
+        return
+    path = entry.path
+    try:
+        is_link = entry.is_symlink()
+    except OSError:
+        is_link = False
+    try:
+        st = entry.stat(follow_symlinks=True)
+    except FileNotFoundError:
+        if is_link:
+            result.skipped.append((path, "broken symbolic link"))
+        return  # vanished while we looked
+    except OSError as exc:
+        # ELOOP (a link to itself), EACCES on a link target...
+        result.skipped.append((path, f"cannot follow: {_reason(exc)}"))
+        return
+    mode = st.st_mode
+    if is_hidden(name, st):
+        result.ignored += 1
+        return
+    if stat.S_ISDIR(mode):
+        key = (st.st_dev, st.st_ino)
+        if key in visited:
+            if is_link:
+                result.skipped.append((path, "symbolic link loop (leads to a folder already scanned)"))
+            return  # a symlink loop, or a folder reached twice
+        if is_link and _leads_back(path, root):
+            result.skipped.append((path, "symbolic link loop (points to a parent of the library folder)"))
+            return
+        visited.add(key)
+        subfolders.append(path)
+        return
+    if not stat.S_ISREG(mode):
+        result.skipped.append((path, _special_reason(mode) or "not a regular file"))
+        return
+    candidate = _is_candidate_name(name)
+    if candidate is None:
+        candidate = _sniffs_as_image(path)
+    if not candidate:
+        result.ignored += 1
+        return
+    if path in seen_files:
+        return
+    seen_files.add(path)
+    result.files.append(FileEntry(path, st.st_size, st.st_mtime, root))
