@@ -47,7 +47,7 @@ def save_results(
     same_content = [aid for pid, (aid, fp) in existing.items() if fp == fingerprints[pid]]
     kept: dict[int, dict[str, tuple[str, str | None, datetime | None]]] = {}
     if same_content:
-        for aid, attribute, critique, critique_model, critique_at in session.execute(
+        for aid, name, text, by_model, written_at in session.execute(
             select(
                 AttributeScore.assessment_id,
                 AttributeScore.attribute,
@@ -56,7 +56,8 @@ def save_results(
                 AttributeScore.critique_at,
             ).where(AttributeScore.assessment_id.in_(same_content), AttributeScore.critique.is_not(None))
         ):
-            kept.setdefault(aid, {})[attribute] = (critique, critique_model, critique_at)
+            if text is not None:
+                kept.setdefault(aid, {})[name] = (text, by_model, written_at)
     existing_ids = [aid for aid, _ in existing.values()]
     if existing_ids:
         session.execute(delete(AttributeScore).where(AttributeScore.assessment_id.in_(existing_ids)))
@@ -96,12 +97,13 @@ def save_results(
         if not result.error:
             for attribute in result.attributes:
                 old = critiques.pop(attribute.attribute, None)
+                critique: str | None = None
+                critique_model: str | None = None
+                critique_at: datetime | None = None
                 if attribute.critique:
                     critique, critique_model, critique_at = attribute.critique, model, now
                 elif old:
                     critique, critique_model, critique_at = old
-                else:
-                    critique, critique_model, critique_at = None, None, None
                 attribute_rows.append(
                     {
                         "assessment_id": aid,
