@@ -82,9 +82,7 @@ def plain_with_subject(centre: tuple[float, float], w: int = 768, h: int = 512) 
 
 
 def to_image(a: npt.ArrayLike) -> Image.Image:
-    return Image.fromarray(
-        (np.clip(np.asarray(a, np.float32), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8), "RGB"
-    )
+    return Image.fromarray((np.clip(np.asarray(a, np.float32), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8), "RGB")
 
 
 def jpeg_roundtrip(image: Image.Image, quality: int = 92) -> Image.Image:
@@ -161,9 +159,7 @@ def test_sharp_subject_on_a_blurred_background_keeps_its_region_sharp(photo: Ima
 def test_grain_does_not_pass_for_detail(photo: Image.Image) -> None:
     soft = photo.filter(ImageFilter.GaussianBlur(3))
     rng = np.random.default_rng(1)
-    grainy = to_image(
-        np.asarray(soft, np.float32) / 255.0 + rng.normal(0, 8 / 255, (photo.height, photo.width, 1))
-    )
+    grainy = to_image(np.asarray(soft, np.float32) / 255.0 + rng.normal(0, 8 / 255, (photo.height, photo.width, 1)))
     clean_score = notes.sub_scores(m.analyze(analysis_array(soft))).sharpness
     grainy_score = notes.sub_scores(m.analyze(analysis_array(grainy))).sharpness
     assert grainy_score < clean_score + 15
@@ -188,15 +184,11 @@ def test_motion_blur_raises_the_hint_and_finds_its_direction(photo: Image.Image,
 
 def test_added_noise_raises_the_noise_estimate(photo: Image.Image, base: m.Analysis) -> None:
     rng = np.random.default_rng(2)
-    noisy = to_image(
-        np.asarray(photo, np.float32) / 255.0 + rng.normal(0, 12 / 255, (photo.height, photo.width, 3))
-    )
+    noisy = to_image(np.asarray(photo, np.float32) / 255.0 + rng.normal(0, 12 / 255, (photo.height, photo.width, 3)))
     measured = m.analyze(analysis_array(noisy)).noise
     assert base.noise < 1.0
     assert measured > base.noise + 1.5  # grain added at 768 px, measured at 512 px after JPEG
-    heavy = to_image(
-        np.asarray(photo, np.float32) / 255.0 + rng.normal(0, 30 / 255, (photo.height, photo.width, 3))
-    )
+    heavy = to_image(np.asarray(photo, np.float32) / 255.0 + rng.normal(0, 30 / 255, (photo.height, photo.width, 3)))
     assert notes.sub_scores(m.analyze(analysis_array(heavy))).noise < notes.sub_scores(base).noise - 15
 
 
@@ -293,9 +285,7 @@ def test_saliency_marks_an_odd_one_out() -> None:
 def test_scores_rank_a_good_photo_above_its_flawed_copies(photo: Image.Image, base: m.Analysis) -> None:
     good = notes.build_result(base)
     blurred = notes.build_result(m.analyze(analysis_array(photo.filter(ImageFilter.GaussianBlur(3)))))
-    blown = notes.build_result(
-        m.analyze(analysis_array(to_image(np.asarray(photo, np.float32) / 255.0 * 2.0)))
-    )
+    blown = notes.build_result(m.analyze(analysis_array(to_image(np.asarray(photo, np.float32) / 255.0 * 2.0))))
     assert good.score is not None and blurred.score is not None and blown.score is not None
     assert good.score >= 75
     assert blurred.score < good.score - 20
@@ -311,18 +301,14 @@ def test_result_holds_only_the_attributes_it_measures(base: m.Analysis) -> None:
     assert result.score is not None and 0 <= result.score <= 100
     names = [x.name for x in result.measures]
     assert len(names) == len(set(names))
-    assert {"sharpness", "sharpness_region", "motion_blur", "highlights_clipped", "shadows_clipped"} <= set(
-        names
-    )
+    assert {"sharpness", "sharpness_region", "motion_blur", "highlights_clipped", "shadows_clipped"} <= set(names)
     assert {"mean_luminance", "tonal_range", "noise", "colourfulness", "colour_cast"} <= set(names)
     assert {"horizon_tilt", "thirds_distance"} <= set(names)
     assert all(x.unit and x.note for x in result.measures)
 
 
 def test_critiques_say_what_was_measured(photo: Image.Image) -> None:
-    blown = notes.build_result(
-        m.analyze(analysis_array(to_image(np.asarray(photo, np.float32) / 255.0 * 2.0)))
-    )
+    blown = notes.build_result(m.analyze(analysis_array(to_image(np.asarray(photo, np.float32) / 255.0 * 2.0))))
     technical = blown.attributes[0].critique or ""
     assert "clipped white" in technical and "%" in technical
     tilted = notes.build_result(m.analyze(analysis_array(rotated(photo, 3))))

@@ -319,9 +319,9 @@ def colourfulness(rgb: Array) -> float:
 def srgb_to_lab(rgb: Array) -> Array:
     """sRGB (0–1) → CIELAB (D65): linearise, apply the sRGB→XYZ matrix, then L*a*b* via the cube root."""
     lin = np.where(rgb <= F32(0.04045), rgb / F32(12.92), ((rgb + F32(0.055)) / F32(1.055)) ** F32(2.4))
-    m = np.array(
-        [[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]], dtype=F32
-    ) / np.array([[0.95047], [1.0], [1.08883]], dtype=F32)
+    m = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]], dtype=F32) / np.array(
+        [[0.95047], [1.0], [1.08883]], dtype=F32
+    )
     xyz = lin.astype(F32) @ m.T
     delta = F32(6.0 / 29.0)
     f = np.where(xyz > delta**3, np.cbrt(xyz), xyz / (F32(3.0) * delta * delta) + F32(4.0 / 29.0))
@@ -448,9 +448,7 @@ def thirds_distance(cx: float, cy: float, width: float, height: float) -> float:
     """
     px = cx * width
     py = cy * height
-    best = min(
-        math.hypot(px - tx * width, py - ty * height) for tx in (1 / 3, 2 / 3) for ty in (1 / 3, 2 / 3)
-    )
+    best = min(math.hypot(px - tx * width, py - ty * height) for tx in (1 / 3, 2 / 3) for ty in (1 / 3, 2 / 3))
     return best / math.hypot(width, height)
 
 

@@ -64,12 +64,8 @@ def sub_scores(a: Analysis) -> SubScores:
     # Each sharpness is the geometric mean of two ramps: the LoG variance (a region below ~3 is blurred, 200+
     # crisp; the whole frame ~1 and 100+), which also grows with contrast, and the contrast-free fine/coarse
     # ratio (~0.14 blurred, 0.45+ crisp). Calibrated on real photographs and Gaussian-blurred copies of them.
-    sharp_region = 100.0 * math.sqrt(
-        _log_ramp(sh.region, 3.0, 200.0) * _log_ramp(sh.region_ratio, 0.14, 0.45)
-    )
-    sharp_overall = 100.0 * math.sqrt(
-        _log_ramp(sh.overall, 1.0, 100.0) * _log_ramp(sh.overall_ratio, 0.14, 0.45)
-    )
+    sharp_region = 100.0 * math.sqrt(_log_ramp(sh.region, 3.0, 200.0) * _log_ramp(sh.region_ratio, 0.14, 0.45))
+    sharp_overall = 100.0 * math.sqrt(_log_ramp(sh.overall, 1.0, 100.0) * _log_ramp(sh.overall_ratio, 0.14, 0.45))
     # a soft background behind a sharp subject is a choice: the whole frame counts less than its best part
     sharpness = 0.7 * sharp_region + 0.3 * max(sharp_overall, 0.6 * sharp_region)
 
@@ -175,13 +171,9 @@ def technical_critique(a: Analysis, s: SubScores) -> str:
     elif s.sharp_region >= 50.0:
         issues.append((50.0, "Slightly soft: even the sharpest region lacks fine detail at screen size."))
     elif s.sharp_region >= 30.0:
-        issues.append(
-            (100.0 - s.sharp_region, "Soft: no part of the frame shows crisp detail at screen size.")
-        )
+        issues.append((100.0 - s.sharp_region, "Soft: no part of the frame shows crisp detail at screen size."))
     else:
-        issues.append(
-            (100.0 - s.sharp_region, "Blurred: no part of the frame is sharp, even at screen size.")
-        )
+        issues.append((100.0 - s.sharp_region, "Blurred: no part of the frame is sharp, even at screen size."))
     if smeared:
         issues.append(
             (
@@ -220,13 +212,9 @@ def technical_critique(a: Analysis, s: SubScores) -> str:
         good.append("full tonal range")
 
     if a.noise >= 8.0:
-        issues.append(
-            (100.0 - s.noise, f"Heavy noise or grain (σ ≈ {a.noise:.0f} levels even at screen size).")
-        )
+        issues.append((100.0 - s.noise, f"Heavy noise or grain (σ ≈ {a.noise:.0f} levels even at screen size)."))
     elif a.noise >= 4.0:
-        issues.append(
-            (100.0 - s.noise, f"Some visible noise or fine grain (σ ≈ {a.noise:.1f} levels at screen size).")
-        )
+        issues.append((100.0 - s.noise, f"Some visible noise or fine grain (σ ≈ {a.noise:.1f} levels at screen size)."))
     else:
         good.append("clean (little noise)")
 
@@ -328,12 +316,9 @@ def measures(a: Analysis, s: SubScores | None = None) -> list[Measure]:
             round(a.motion.anisotropy, 3),
             "anisotropy 0–1",
             False,
-            f"fine detail lost along {a.motion.direction_deg:.0f}° more than across it; "
-            "above 0.3 suggests a smear",
+            f"fine detail lost along {a.motion.direction_deg:.0f}° more than across it; above 0.3 suggests a smear",
         ),
-        Measure(
-            "highlights_clipped", round(t.highlights_clipped * 100.0, 2), "% of frame", False, "luma ≥ 250"
-        ),
+        Measure("highlights_clipped", round(t.highlights_clipped * 100.0, 2), "% of frame", False, "luma ≥ 250"),
         Measure("shadows_clipped", round(t.shadows_clipped * 100.0, 2), "% of frame", False, "luma ≤ 5"),
         Measure(
             "mean_luminance",
@@ -382,11 +367,7 @@ def measures(a: Analysis, s: SubScores | None = None) -> list[Measure]:
             round(abs(a.tilt.degrees), 2),
             "degrees",
             False,
-            (
-                f"strongest near-horizontal line: {_tilt_text(a.tilt.degrees)}"
-                if a.tilt.found
-                else "no clear horizon"
-            ),
+            (f"strongest near-horizontal line: {_tilt_text(a.tilt.degrees)}" if a.tilt.found else "no clear horizon"),
         ),
         Measure(
             "thirds_distance",
@@ -409,9 +390,7 @@ def build_result(a: Analysis) -> ScoreResult:
         score=round(overall, 1),
         attributes=[
             AttributeResult(TECHNICAL, round(technical, 1), technical_critique(a, s)),
-            AttributeResult(
-                COMPOSITION, round(composition, 1), composition_critique(a, s), experimental=True
-            ),
+            AttributeResult(COMPOSITION, round(composition, 1), composition_critique(a, s), experimental=True),
         ],
         measures=measures(a, s),
     )

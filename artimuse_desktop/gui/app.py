@@ -1,0 +1,239 @@
+"""QApplication set-up: a rotating log file, the theme, the main window and a clean exit.
+
+Start-up must stay light (the window should be up in about a second): nothing here imports a scoring model;
+the worker thread imports a backend only when a job asks for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+
+from PySide6.QtCore import QTimer, qInstallMessageHandler
+from PySide6.QtGui import QColor, QFont, QPalette
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from artimuse_desktop import paths
+from artimuse_desktop import settings as settings_module
+
+log = logging.getLogger(__name__)
+
+#: Set to 1 to print the time from process start to the first shown window, then quit (bench/bench_gui.py).
+EXIT_AFTER_SHOW_ENV = "ARTIMUSE_GUI_EXIT_AFTER_SHOW"
+LOG_FILE_NAME = "artimuse-desktop.log"
+
+#: Neutral greys only (no colour tint) so photographers judge colour against them.
+PALETTES: dict[str, dict[str, str]] = {
+    "dark": {
+        "window": "#2b2b2b",
+        "base": "#222222",
+        "alt": "#333333",
+        "button": "#3a3a3a",
+        "text": "#dedede",
+        "muted": "#9a9a9a",
+        "bright": "#ffffff",
+        "highlight": "#5e5e5e",
+        "highlighted_text": "#ffffff",
+        "mid": "#474747",
+        "dark": "#1a1a1a",
+        "tooltip": "#3a3a3a",
+    },
+    "light": {
+        "window": "#e6e6e6",
+        "base": "#f4f4f4",
+        "alt": "#dadada",
+        "button": "#d4d4d4",
+        "text": "#1f1f1f",
+        "muted": "#636363",
+        "bright": "#000000",
+        "highlight": "#a8a8a8",
+        "highlighted_text": "#000000",
+        "mid": "#bdbdbd",
+        "dark": "#cfcfcf",
+        "tooltip": "#f8f8f8",
+    },
+}
+
+
+def seconds_since_process_start() -> float | None:
+    """Wall time since this process started (Linux /proc); None where that cannot be read."""
+    try:
+        ticks = os.sysconf("SC_CLK_TCK")
+        with open("/proc/self/stat", encoding="ascii") as handle:
+            stat = handle.read()
+        start_ticks = int(stat.rsplit(")", 1)[1].split()[19])
+        with open("/proc/uptime", encoding="ascii") as handle:
+            uptime = float(handle.read().split()[0])
+        return uptime - start_ticks / ticks
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def setup_logging(directory: Path | None = None) -> Path | None:
+    """Details go to a rotating file in ``paths.log_dir()``; the user sees short messages in the window."""
+    folder = directory or paths.log_dir()
+    target = folder / LOG_FILE_NAME
+    root = logging.getLogger()
+    if any(getattr(h, "baseFilename", None) == str(target) for h in root.handlers):
+        return target
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handler = logging.handlers.RotatingFileHandler(
+            target, maxBytes=2 * 1024 * 1024, backupCount=5, encoding="utf-8", delay=True
+        )
+    except OSError as exc:
+        log.warning("cannot write the log in %s: %s", folder, exc)
+        return None
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"))
+    handler.setLevel(logging.INFO)
+    root.addHandler(handler)
+    if root.level > logging.INFO or root.level == logging.NOTSET:
+        root.setLevel(logging.INFO)
+        for existing in root.handlers:  # keep stderr as quiet as the command line asked
+            if existing is not handler and existing.level == logging.NOTSET:
+                existing.setLevel(logging.WARNING)
+    return target
+
+
+def _qt_message(mode: object, context: object, message: str) -> None:
+    log.debug("Qt: %s", message)
+
+
+def _excepthook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+    """An exception escaping a slot is logged with its traceback and shown as one readable line."""
+    log.error("unhandled error", exc_info=(kind, value, tb))
+    from artimuse_desktop.errors import ArtiMuseError
+
+    text = value.user_text() if isinstance(value, ArtiMuseError) else f"{kind.__name__}: {value}"
+    app = QApplication.instance()
+    if isinstance(app, QApplication):
+        for widget in app.topLevelWidgets():
+            show = getattr(widget, "show_error", None)
+            if callable(show):
+                show(text)
+                return
+    sys.__excepthook__(kind, value, tb)
+
+
+def theme_stylesheet(name: str) -> str:
+    """The theme's QSS with ``{themes}`` (its image folder) made absolute, since QSS resolves ``url()`` against
+    the working directory."""
+    folder = Path(__file__).with_name("themes")
+    path = folder / f"{name}.qss"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        log.warning("theme %s not found at %s", name, path)
+        return ""
+    return text.replace("{themes}", folder.as_posix())
+
+
+def make_palette(name: str) -> QPalette:
+    colors = PALETTES.get(name, PALETTES["dark"])
+    palette = QPalette()
+    roles = {
+        QPalette.ColorRole.Window: "window",
+        QPalette.ColorRole.WindowText: "text",
+        QPalette.ColorRole.Base: "base",
+        QPalette.ColorRole.AlternateBase: "alt",
+        QPalette.ColorRole.ToolTipBase: "tooltip",
+        QPalette.ColorRole.ToolTipText: "text",
+        QPalette.ColorRole.PlaceholderText: "muted",
+        QPalette.ColorRole.Text: "text",
+        QPalette.ColorRole.Button: "button",
+        QPalette.ColorRole.ButtonText: "text",
+        QPalette.ColorRole.BrightText: "bright",
+        QPalette.ColorRole.Highlight: "highlight",
+        QPalette.ColorRole.HighlightedText: "highlighted_text",
+        QPalette.ColorRole.Mid: "mid",
+        QPalette.ColorRole.Dark: "dark",
+        QPalette.ColorRole.Light: "alt",
+        QPalette.ColorRole.Midlight: "mid",
+        QPalette.ColorRole.Shadow: "dark",
+        QPalette.ColorRole.Link: "bright",
+    }
+    for role, key in roles.items():
+        palette.setColor(role, QColor(colors[key]))
+    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.WindowText, QPalette.ColorRole.ButtonText):
+        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor(colors["muted"]))
+    return palette
+
+
+def apply_theme(app: QApplication, name: str) -> None:
+    """Fusion style + a neutral palette + the theme's QSS."""
+    if app.style().name().lower() != "fusion":
+        app.setStyle("Fusion")
+    app.setPalette(make_palette(name))
+    app.setStyleSheet(theme_stylesheet(name))
+    app.setProperty("artimuse_theme", name)
+
+
+def create_application() -> QApplication:
+    existing = QApplication.instance()
+    if isinstance(existing, QApplication):
+        return existing
+    app = QApplication(sys.argv[:1])
+    app.setApplicationName("ArtiMuse Desktop")
+    app.setOrganizationName("ArtiMuse")
+    app.setApplicationDisplayName("ArtiMuse Desktop")
+    font = app.font()
+    if font.pointSizeF() < 9:
+        font = QFont(font)
+        font.setPointSizeF(9.5)
+        app.setFont(font)
+    return app
+
+
+def run(catalog_path: Path, open_paths: Sequence[str] = ()) -> int:
+    """Open the catalog and run the window until the user quits; returns the exit code."""
+    log_file = setup_logging()
+    qInstallMessageHandler(_qt_message)
+    app = create_application()
+    settings = settings_module.load()
+    apply_theme(app, settings.theme)
+
+    from artimuse_desktop.catalog.db import open_catalog
+    from artimuse_desktop.errors import ArtiMuseError
+
+    try:
+        catalog = open_catalog(catalog_path)
+    except ArtiMuseError as exc:
+        log.error("cannot open catalog %s: %s", catalog_path, exc.user_text())
+        if not os.environ.get(EXIT_AFTER_SHOW_ENV):
+            QMessageBox.critical(None, "Cannot open the catalog", exc.user_text())
+        else:
+            print(f"error: {exc.user_text()}", file=sys.stderr)
+        return 2
+
+    from artimuse_desktop.gui.main_window import MainWindow
+
+    sys.excepthook = _excepthook
+    window = MainWindow(catalog, settings, log_file=log_file)
+    if os.environ.get(EXIT_AFTER_SHOW_ENV):
+        started = time.perf_counter()
+
+        def report() -> None:
+            since_start = seconds_since_process_start()
+            shown = f"{since_start:.3f}" if since_start is not None else "nan"
+            print(
+                f"window shown after {shown} s (since process start); "
+                f"{time.perf_counter() - started:.3f} s after construction",
+                flush=True,
+            )
+            QTimer.singleShot(0, window.close)
+
+        window.first_shown.connect(report)
+    window.show()
+    if open_paths:
+        QTimer.singleShot(0, lambda: window.open_paths(list(open_paths)))
+    try:
+        return int(app.exec())
+    finally:
+        sys.excepthook = sys.__excepthook__
+        catalog.close()

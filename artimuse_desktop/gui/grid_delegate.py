@@ -1,0 +1,303 @@
+"""Paints one grid cell: the thumbnail and its badges (score, flag, stars, colour label, burst stack).
+
+Painting is done by hand rather than with widgets per cell so a grid of 100,000 photos costs only the cells
+on screen. Colours of the chrome are neutral greys from the palette; only the badges carry colour.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QPainter,
+    QPainterPath,
+    QPalette,
+    QPen,
+    QPixmap,
+    QPolygonF,
+)
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
+
+from artimuse_desktop.catalog.models import STATUS_ERROR, STATUS_MISSING
+from artimuse_desktop.catalog.queries import PhotoRecord
+from artimuse_desktop.gui.grid_model import (
+    BURST_COUNT_ROLE,
+    BURST_MEMBER_ROLE,
+    FAILED_ROLE,
+    PIXMAP_ROLE,
+    RECORD_ROLE,
+    PhotoGridModel,
+)
+
+LABEL_COLORS: dict[str, QColor] = {
+    "red": QColor("#d9453b"),
+    "yellow": QColor("#e3c13b"),
+    "green": QColor("#4caf50"),
+    "blue": QColor("#3d7fd9"),
+    "purple": QColor("#9c5ad1"),
+}
+REJECT_COLOR = QColor("#e0453a")
+PICK_COLOR = QColor("#f4f4f4")
+FOOTER = 22
+MARGIN = 4
+
+_Index = QModelIndex | QPersistentModelIndex
+
+
+def score_text(score: float | None) -> str:
+    return "—" if score is None else f"{score:.0f}"
+
+
+def draw_pill(painter: QPainter, anchor: QPointF, text: str, *, align_right: bool = False, bold: bool = True) -> QRectF:
+    """A dark translucent rounded label, readable over any photo."""
+    font = QFont(painter.font())
+    font.setBold(bold)
+    font.setPointSizeF(max(7.0, font.pointSizeF() * 0.95))
+    painter.setFont(font)
+    metrics = QFontMetrics(font)
+    width = metrics.horizontalAdvance(text) + 10
+    height = metrics.height() + 2
+    x = anchor.x() - width if align_right else anchor.x()
+    rect = QRectF(x, anchor.y(), width, height)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor(20, 20, 20, 190))
+    painter.drawRoundedRect(rect, height / 2, height / 2)
+    painter.setPen(QColor("#f2f2f2"))
+    painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+    return rect
+
+
+def draw_flag(painter: QPainter, rect: QRectF, flag: int) -> None:
+    """Pick: a white flag; reject: a red disc with a cross (Lightroom's symbols)."""
+    if flag == 0:
+        return
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    side = min(rect.width(), rect.height())
+    box = QRectF(rect.right() - side, rect.top(), side, side)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor(20, 20, 20, 170))
+    painter.drawEllipse(box)
+    inner = box.adjusted(side * 0.27, side * 0.24, -side * 0.27, -side * 0.24)
+    if flag > 0:
+        pole = QPen(PICK_COLOR, max(1.2, side / 14))
+        painter.setPen(pole)
+        painter.drawLine(QPointF(inner.left(), inner.top()), QPointF(inner.left(), inner.bottom()))
+        cloth = QPolygonF(
+            [
+                QPointF(inner.left(), inner.top()),
+                QPointF(inner.right(), inner.top() + inner.height() * 0.28),
+                QPointF(inner.left(), inner.top() + inner.height() * 0.56),
+            ]
+        )
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(PICK_COLOR)
+        painter.drawPolygon(cloth)
+    else:
+        painter.setBrush(REJECT_COLOR)
+        painter.drawEllipse(box.adjusted(1, 1, -1, -1))
+        painter.setPen(QPen(QColor("#ffffff"), max(1.5, side / 9), Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+        cross = box.adjusted(side * 0.32, side * 0.32, -side * 0.32, -side * 0.32)
+        painter.drawLine(cross.topLeft(), cross.bottomRight())
+        painter.drawLine(cross.topRight(), cross.bottomLeft())
+    painter.restore()
+
+
+def draw_stars(painter: QPainter, origin: QPointF, rating: int, size: float, color: QColor, dim: QColor) -> float:
+    """Five stars (filled up to ``rating``, dots after it); returns the width used."""
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(Qt.PenStyle.NoPen)
+    step = size * 1.15
+    for i in range(5):
+        center = QPointF(origin.x() + i * step + size / 2, origin.y() + size / 2)
+        if i < rating:
+            painter.setBrush(color)
+            painter.drawPath(_star_path(center, size / 2))
+        else:
+            painter.setBrush(dim)
+            painter.drawEllipse(center, size * 0.1, size * 0.1)
+    painter.restore()
+    return 5 * step
+
+
+def _star_path(center: QPointF, radius: float) -> QPainterPath:
+    import math
+
+    path = QPainterPath()
+    for i in range(10):
+        r = radius if i % 2 == 0 else radius * 0.45
+        angle = -math.pi / 2 + i * math.pi / 5
+        point = QPointF(center.x() + r * math.cos(angle), center.y() + r * math.sin(angle))
+        if i == 0:
+            path.moveTo(point)
+        else:
+            path.lineTo(point)
+    path.closeSubpath()
+    return path
+
+
+def fit_rect(area: QRectF, width: int, height: int) -> QRectF:
+    if width <= 0 or height <= 0:
+        return QRectF(area)
+    scale = min(area.width() / width, area.height() / height)
+    w, h = width * scale, height * scale
+    return QRectF(area.x() + (area.width() - w) / 2, area.y() + (area.height() - h) / 2, w, h)
+
+
+class GridDelegate(QStyledItemDelegate):
+    """Draws cells of ``thumb_size`` pixels plus a footer line for stars and the label."""
+
+    def __init__(self, parent: QWidget | None = None, thumb_size: int = 180) -> None:
+        super().__init__(parent)
+        self.thumb_size = thumb_size
+        self.extra_width = 0  # spare width the view shares out between columns
+        self.show_filenames = True
+
+    def cell_size(self) -> QSize:
+        return QSize(self.thumb_size + 2 * MARGIN + self.extra_width, self.thumb_size + FOOTER + 2 * MARGIN)
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> QSize:
+        return self.cell_size()
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
+        # Straight to the Python model: no QVariant round trip per role and per cell (faster, and it avoids
+        # the None-reference bug described in gui/__init__.py).
+        model = index.model()
+        photo_model = model if isinstance(model, PhotoGridModel) else None
+        record = photo_model.record(index.row()) if photo_model is not None else index.data(RECORD_ROLE)
+        palette: QPalette = option.palette
+        rect: QRect = option.rect
+        state = option.state
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        cell = QRectF(rect).adjusted(MARGIN / 2, MARGIN / 2, -MARGIN / 2, -MARGIN / 2)
+        selected = bool(state & QStyle.StateFlag.State_Selected)
+        current = bool(state & QStyle.StateFlag.State_HasFocus)
+        base = palette.color(QPalette.ColorRole.AlternateBase)
+        if selected:
+            base = palette.color(QPalette.ColorRole.Highlight)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(base)
+        painter.drawRoundedRect(cell, 3, 3)
+        if current:
+            painter.setPen(QPen(palette.color(QPalette.ColorRole.BrightText), 1.5))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(cell.adjusted(0.75, 0.75, -0.75, -0.75), 3, 3)
+        if record is None:
+            painter.restore()
+            return
+        assert isinstance(record, PhotoRecord)
+        image_area = QRectF(cell.x() + 6, cell.y() + 6, cell.width() - 12, cell.height() - FOOTER - 8)
+        if photo_model is not None:
+            pixmap = photo_model.thumbnail(record)
+            burst_count = photo_model.burst_count(record.id)
+            failure = photo_model.failure(record.id)
+            member = photo_model.is_burst_member(record.id)
+        else:
+            pixmap = index.data(PIXMAP_ROLE)
+            burst_count = int(index.data(BURST_COUNT_ROLE) or 0)
+            failure = index.data(FAILED_ROLE)
+            member = bool(index.data(BURST_MEMBER_ROLE))
+        image_rect = self._draw_image(painter, image_area, pixmap, record, failure, burst_count)
+        if record.flag < 0:  # rejects are dimmed, as in Lightroom
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(0, 0, 0, 120))
+            painter.drawRect(image_rect)
+        self._draw_badges(painter, image_rect, record, burst_count, member)
+        self._draw_footer(painter, cell, record, palette)
+        painter.restore()
+
+    def _draw_image(
+        self,
+        painter: QPainter,
+        area: QRectF,
+        pixmap: QPixmap | None,
+        record: PhotoRecord,
+        failure: str | None,
+        burst_count: int,
+    ) -> QRectF:
+        if isinstance(pixmap, QPixmap) and not pixmap.isNull():
+            target = fit_rect(area, pixmap.width(), pixmap.height())
+        else:
+            w, h = record.width or 3, record.height or 2
+            if record.orientation in (5, 6, 7, 8):
+                w, h = h, w
+            target = fit_rect(area, w, h)
+        if burst_count > 1:  # a stack: two cards peeking out behind the best frame
+            painter.setPen(QPen(QColor(0, 0, 0, 90), 1))
+            for offset, shade in ((6, 70), (3, 110)):
+                painter.setBrush(QColor(shade, shade, shade))
+                painter.drawRect(target.translated(offset, -offset))
+        if isinstance(pixmap, QPixmap) and not pixmap.isNull():
+            painter.drawPixmap(target, pixmap, QRectF(pixmap.rect()))
+        else:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(128, 128, 128, 40))
+            painter.drawRect(target)
+            if failure or record.status in (STATUS_ERROR, STATUS_MISSING):
+                painter.setPen(QColor("#b0b0b0"))
+                text = "File missing" if record.status == STATUS_MISSING else "No preview"
+                painter.drawText(target, Qt.AlignmentFlag.AlignCenter, text)
+        return target
+
+    def _draw_badges(
+        self, painter: QPainter, image: QRectF, record: PhotoRecord, burst_count: int, member: bool
+    ) -> None:
+        inset = 4.0
+        if record.score is not None:
+            draw_pill(painter, QPointF(image.left() + inset, image.top() + inset), score_text(record.score))
+        elif record.status == STATUS_ERROR:
+            draw_pill(painter, QPointF(image.left() + inset, image.top() + inset), "!")
+        flag_size = max(14.0, min(22.0, self.thumb_size / 9))
+        draw_flag(
+            painter,
+            QRectF(image.right() - inset - flag_size, image.top() + inset, flag_size, flag_size),
+            record.flag,
+        )
+        if burst_count > 1:
+            metrics = QFontMetrics(painter.font())
+            draw_pill(
+                painter,
+                QPointF(image.right() - inset, image.bottom() - inset - metrics.height() - 2),
+                f"×{burst_count}",
+                align_right=True,
+            )
+        elif member:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(20, 20, 20, 170))
+            dot = QRectF(image.right() - inset - 10, image.bottom() - inset - 10, 10, 10)
+            painter.drawRoundedRect(dot, 2, 2)
+            painter.setPen(QPen(QColor("#dcdcdc"), 1))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRect(dot.adjusted(2.5, 2.5, -2.5, -2.5))
+
+    def _draw_footer(self, painter: QPainter, cell: QRectF, record: PhotoRecord, palette: QPalette) -> None:
+        footer = QRectF(cell.x() + 7, cell.bottom() - FOOTER, cell.width() - 14, FOOTER - 4)
+        text_color = palette.color(QPalette.ColorRole.Text)
+        dim = palette.color(QPalette.ColorRole.PlaceholderText)
+        star = max(8.0, min(12.0, self.thumb_size / 16))
+        used = draw_stars(
+            painter, QPointF(footer.x(), footer.center().y() - star / 2), record.rating, star, text_color, dim
+        )
+        right = footer.right()
+        if record.color_label:
+            color = LABEL_COLORS.get(record.color_label, QColor("#888888"))
+            swatch = QRectF(right - 12, footer.center().y() - 6, 12, 12)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(color)
+            painter.drawRoundedRect(swatch, 3, 3)
+            right -= 18
+        if self.show_filenames and self.thumb_size >= 140:
+            room = QRectF(footer.x() + used + 6, footer.y(), right - footer.x() - used - 6, footer.height())
+            if room.width() > 30:
+                font = QFont(painter.font())
+                font.setBold(False)
+                font.setPointSizeF(max(7.0, font.pointSizeF() * 0.9))
+                painter.setFont(font)
+                painter.setPen(dim)
+                elided = QFontMetrics(font).elidedText(record.filename, Qt.TextElideMode.ElideMiddle, int(room.width()))
+                painter.drawText(room, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, elided)

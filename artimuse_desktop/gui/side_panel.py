@@ -1,0 +1,512 @@
+"""The right panel: the current photo's preview, score (and which model gave it), the eight attributes with
+their critiques, the technical measures with their notes, and EXIF.
+
+An attribute a model did not score is shown as absent ("—", no bar), never as 0: a 0 would read as a verdict.
+Attribute scores a model marks experimental carry that word. Critique text can stream in live from the
+scoring worker ("Write critique").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QPainter, QPaintEvent, QPalette, QPixmap
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from artimuse_desktop.catalog.queries import AssessmentRecord, AttributeRecord, MeasureRecord, PhotoRecord
+from artimuse_desktop.gui.grid_delegate import fit_rect
+from artimuse_desktop.gui.style import set_role
+from artimuse_desktop.scoring.types import ATTRIBUTES
+
+ABSENT = "—"
+
+
+@dataclass(frozen=True)
+class PanelData:
+    """Everything the panel shows about one photo, read off the GUI thread."""
+
+    record: PhotoRecord
+    assessments: tuple[AssessmentRecord, ...]
+    score_model: str
+
+
+@dataclass(frozen=True)
+class AttributeView:
+    attribute: str
+    score: float | None
+    critique: str | None
+    experimental: bool
+    model: str | None
+
+
+def attribute_views(assessments: Sequence[AssessmentRecord], score_model: str) -> list[AttributeView]:
+    """One entry per ArtiMuse attribute: the score model's value first, any other current model's otherwise
+    (the catalog's sort and filter follow the same rule); absent stays None."""
+    ordered = sorted(assessments, key=lambda a: (a.model != score_model, a.model))
+    views: list[AttributeView] = []
+    for attribute in ATTRIBUTES:
+        score_from: AttributeRecord | None = None
+        critique_from: AttributeRecord | None = None
+        for assessment in ordered:
+            for record in assessment.attributes:
+                if record.attribute != attribute:
+                    continue
+                if score_from is None and record.score is not None:
+                    score_from = record
+                if critique_from is None and record.critique:
+                    critique_from = record
+        source = score_from or critique_from
+        views.append(
+            AttributeView(
+                attribute=attribute,
+                score=score_from.score if score_from else None,
+                critique=critique_from.critique if critique_from else None,
+                experimental=bool(score_from and score_from.experimental),
+                model=source.model if source is not None else None,
+            )
+        )
+    return views
+
+
+def format_measure(measure: MeasureRecord) -> str:
+    """The number alone ("123", "0.42", "1,234"); the unit goes on the detail line under it."""
+    if measure.value == 0 or abs(measure.value) >= 1000:
+        return f"{measure.value:,.0f}"
+    return f"{measure.value:.3g}"
+
+
+def measure_detail(measure: MeasureRecord) -> str:
+    """ "LoG variance · higher is better · <note>": the unit, which way is better, and the analyzer's note."""
+    parts = []
+    if measure.unit and measure.unit not in ("", "1"):
+        parts.append(measure.unit)
+    if measure.higher_is_better is not None:
+        parts.append("higher is better" if measure.higher_is_better else "lower is better")
+    if measure.note:
+        parts.append(measure.note)
+    return "  ·  ".join(parts)
+
+
+def breakable(text: str) -> str:
+    """Let long paths wrap after their separators (a zero-width space after each one)."""
+    return text.replace("/", "/\u200b").replace("\\", "\\\u200b")
+
+
+def exif_rows(record: PhotoRecord) -> list[tuple[str, str]]:
+    rows: list[tuple[str, str]] = []
+    camera = " ".join(part for part in (record.camera_make, record.camera_model) if part)
+    if camera:
+        rows.append(("Camera", camera))
+    if record.lens:
+        rows.append(("Lens", record.lens))
+    exposure: list[str] = []
+    if record.focal_length:
+        exposure.append(f"{record.focal_length:.0f} mm")
+    if record.aperture:
+        exposure.append(f"f/{record.aperture:.1f}".replace(".0", ""))
+    if record.shutter:
+        exposure.append(f"1/{round(1 / record.shutter)} s" if record.shutter < 1 else f"{record.shutter:g} s")
+    if record.iso:
+        exposure.append(f"ISO {record.iso}")
+    if exposure:
+        rows.append(("Exposure", "   ".join(exposure)))
+    if record.captured_at:
+        rows.append(("Captured", record.captured_at.strftime("%Y-%m-%d %H:%M:%S")))
+    if record.width and record.height:
+        megapixels = record.width * record.height / 1e6
+        rows.append(("Size", f"{record.width} × {record.height}  ({megapixels:.1f} MP)"))
+    rows.append(("File", f"{record.format or '?'} · {record.size / 1e6:.1f} MB"))
+    if record.gps_lat is not None and record.gps_lon is not None:
+        rows.append(("GPS", f"{record.gps_lat:.5f}, {record.gps_lon:.5f}"))
+    rows.append(("Folder", record.folder))
+    return rows
+
+
+class PreviewImage(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._pixmap: QPixmap | None = None
+        self.setMinimumHeight(160)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def sizeHint(self) -> QSize:
+        return QSize(320, 220)
+
+    def set_pixmap(self, pixmap: QPixmap | None) -> None:
+        self._pixmap = pixmap
+        self.update()
+
+    def pixmap(self) -> QPixmap | None:
+        return self._pixmap
+
+    def resizeEvent(self, event: object) -> None:
+        self.setFixedHeight(max(160, int(self.width() * 0.68)))
+        super().resizeEvent(event)  # type: ignore[arg-type]
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        painter.fillRect(self.rect(), self.palette().color(QPalette.ColorRole.Base))
+        if self._pixmap is not None and not self._pixmap.isNull():
+            target = fit_rect(QRectF(self.rect()).adjusted(4, 4, -4, -4), self._pixmap.width(), self._pixmap.height())
+            painter.drawPixmap(target, self._pixmap, QRectF(self._pixmap.rect()))
+        painter.end()
+
+
+class ScoreBar(QWidget):
+    """A 0–100 bar; an absent score draws an empty track and the text "—"."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.value: float | None = None
+        self.setFixedHeight(8)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def set_value(self, value: float | None) -> None:
+        self.value = value
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        palette = self.palette()
+        rect = QRectF(self.rect()).adjusted(0, 1, 0, -1)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(palette.color(QPalette.ColorRole.Base))
+        painter.drawRoundedRect(rect, 3, 3)
+        if self.value is not None:
+            fill = QRectF(rect)
+            fill.setWidth(rect.width() * max(0.0, min(100.0, self.value)) / 100.0)
+            painter.setBrush(palette.color(QPalette.ColorRole.Text))
+            painter.drawRoundedRect(fill, 3, 3)
+        painter.end()
+
+
+class AttributeRow(QWidget):
+    def __init__(self, attribute: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.attribute = attribute
+        self.name = QLabel(attribute)
+        self.name.setWordWrap(True)
+        self.value = QLabel(ABSENT)
+        self.value.setObjectName("attributeValue")
+        self.value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.value.setMinimumWidth(34)
+        self.tag = QLabel("experimental")
+        set_role(self.tag, "tag")
+        self.tag.setToolTip("This model's score for this attribute is experimental: treat it as a hint.")
+        self.tag.hide()
+        self.bar = ScoreBar()
+        self.critique = QLabel()
+        self.critique.setProperty("role", "critique")
+        self.critique.setWordWrap(True)
+        self.critique.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.critique.hide()
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        top.setSpacing(6)
+        top.addWidget(self.name, 1)
+        top.addWidget(self.tag)
+        top.addWidget(self.value)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 3, 0, 3)
+        layout.setSpacing(3)
+        layout.addLayout(top)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.critique)
+
+    def show_view(self, view: AttributeView) -> None:
+        self.value.setText(ABSENT if view.score is None else f"{view.score:.1f}")
+        self.value.setToolTip("Not assessed" if view.score is None else f"from {view.model}")
+        self.bar.set_value(view.score)
+        self.tag.setVisible(view.score is not None and view.experimental)
+        self.set_critique(view.critique)
+
+    def set_critique(self, text: str | None) -> None:
+        self.critique.setText(text or "")
+        self.critique.setVisible(bool(text))
+
+    def append_critique(self, fragment: str) -> None:
+        self.critique.setText(self.critique.text() + fragment)
+        self.critique.setVisible(True)
+
+
+def _heading(text: str) -> QLabel:
+    label = QLabel(text.upper())
+    set_role(label, "heading")
+    return label
+
+
+class SidePanel(QFrame):
+    """Shows ``PanelData``; emits ``critique_requested(photo_id)`` and ``critique_cancel_requested``."""
+
+    critique_requested = Signal(int)
+    critique_cancel_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("sidePanel")
+        self.setMinimumWidth(280)
+        self.data: PanelData | None = None
+        self._critique_model: str | None = None
+        self._critique_reason = "Checking which models are installed…"
+        self._streaming_id: int | None = None
+
+        body = QWidget()
+        body.setObjectName("sidePanelBody")
+        # Never wider than the panel: long words are clipped rather than pushing the text off screen.
+        body.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.body_layout = QVBoxLayout(body)
+        self.body_layout.setContentsMargins(12, 10, 12, 14)
+        self.body_layout.setSpacing(4)
+
+        self.preview = PreviewImage()
+        self.title = QLabel("No photo selected")
+        set_role(self.title, "title")
+        self.title.setWordWrap(True)
+        self.decisions = QLabel()
+        self.decisions.setProperty("role", "muted")
+
+        self.score = QLabel(ABSENT)
+        self.score.setObjectName("scoreValue")
+        set_role(self.score, "score")
+        self.score_source = QLabel()
+        self.score_source.setObjectName("scoreSource")
+        self.score_source.setProperty("role", "muted")
+        self.score_source.setWordWrap(True)
+        self.score_error = QLabel()
+        self.score_error.setProperty("role", "error")
+        self.score_error.setWordWrap(True)
+        self.score_error.hide()
+        score_row = QHBoxLayout()
+        score_row.setSpacing(10)
+        score_row.addWidget(self.score)
+        score_row.addWidget(self.score_source, 1, Qt.AlignmentFlag.AlignBottom)
+
+        self.attribute_rows: dict[str, AttributeRow] = {a: AttributeRow(a) for a in ATTRIBUTES}
+        self.critique_button = QPushButton("Write critique")
+        self.critique_button.setObjectName("writeCritique")
+        self.critique_button.clicked.connect(self._critique_clicked)
+        self.critique_status = QLabel()
+        self.critique_status.setProperty("role", "muted")
+        self.critique_status.setWordWrap(True)
+
+        self.measures_box = QVBoxLayout()
+        self.measures_box.setSpacing(2)
+        self.no_measures = QLabel("Not analysed yet.")
+        self.no_measures.setProperty("role", "muted")
+        self.exif_form = QFormLayout()
+        self.exif_form.setHorizontalSpacing(10)
+        self.exif_form.setVerticalSpacing(2)
+        self.others = QLabel()
+        self.others.setProperty("role", "muted")
+        self.others.setWordWrap(True)
+
+        add = self.body_layout.addWidget
+        add(self.preview)
+        add(self.title)
+        add(self.decisions)
+        self.body_layout.addLayout(score_row)
+        add(self.score_error)
+        add(_heading("Attributes"))
+        for row in self.attribute_rows.values():
+            add(row)
+        critique_row = QHBoxLayout()
+        critique_row.addWidget(self.critique_button)
+        critique_row.addStretch(1)
+        self.body_layout.addLayout(critique_row)
+        add(self.critique_status)
+        add(_heading("Technical"))
+        add(self.no_measures)
+        self.body_layout.addLayout(self.measures_box)
+        self.others_heading = _heading("Other models")
+        add(self.others_heading)
+        add(self.others)
+        add(_heading("Photo"))
+        self.body_layout.addLayout(self.exif_form)
+        self.body_layout.addStretch(1)
+
+        scroll = QScrollArea()
+        scroll.setWidget(body)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(scroll)
+        self.show_data(None)
+
+    # ------------------------------------------------------------------ content
+
+    def current_id(self) -> int | None:
+        return self.data.record.id if self.data is not None else None
+
+    def set_preview(self, pixmap: QPixmap | None) -> None:
+        self.preview.set_pixmap(pixmap)
+
+    def show_data(self, data: PanelData | None) -> None:
+        same_photo = data is not None and self.data is not None and data.record.id == self.data.record.id
+        self.data = data
+        if not same_photo:
+            self.preview.set_pixmap(None)
+        if data is None:
+            self.title.setText("No photo selected")
+            self.decisions.setText("")
+            self.score.setText(ABSENT)
+            self.score_source.setText("")
+            self.score_error.hide()
+            for row in self.attribute_rows.values():
+                row.show_view(AttributeView(row.attribute, None, None, False, None))
+            self._show_measures([])
+            self.others_heading.hide()
+            self.others.hide()
+            self._fill_exif([])
+            self._update_critique_button()
+            return
+        record = data.record
+        self.title.setText(record.filename)
+        self.title.setToolTip(record.path)
+        self.decisions.setText(self._decision_text(record))
+        by_model = {a.model: a for a in data.assessments}
+        main = by_model.get(data.score_model)
+        if main is not None and main.score is not None:
+            self.score.setText(f"{main.score:.1f}")
+            self.score_source.setText(f"by {main.model} {main.model_version}\n{main.created_at:%Y-%m-%d %H:%M}")
+        else:
+            self.score.setText(ABSENT)
+            self.score_source.setText(f"not scored by {data.score_model} yet")
+        error = main.error if main is not None else None
+        if record.error:
+            error = record.error
+        self.score_error.setText(f"Problem: {error}" if error else "")
+        self.score_error.setVisible(bool(error))
+        if self._streaming_id != record.id:
+            for view in attribute_views(data.assessments, data.score_model):
+                self.attribute_rows[view.attribute].show_view(view)
+        measures = next((a.measures for a in data.assessments if a.measures and a.model == "technical"), ())
+        if not measures:
+            measures = next((a.measures for a in data.assessments if a.measures), ())
+        self._show_measures(list(measures))
+        others = [a for a in data.assessments if a.model != data.score_model]
+        self.others_heading.setVisible(bool(others))
+        self.others.setVisible(bool(others))
+        self.others.setText(
+            "\n".join(
+                f"{a.model} {a.model_version}: {ABSENT if a.score is None else f'{a.score:.1f}'}"
+                + (f"  (failed: {a.error})" if a.error else "")
+                for a in sorted(others, key=lambda a: a.model)
+            )
+        )
+        self._fill_exif(exif_rows(record))
+        self._update_critique_button()
+
+    def update_record(self, record: PhotoRecord) -> None:
+        """A decision changed: refresh the flag/stars line only."""
+        if self.data is not None and self.data.record.id == record.id:
+            self.data = PanelData(record, self.data.assessments, self.data.score_model)
+            self.decisions.setText(self._decision_text(record))
+
+    @staticmethod
+    def _decision_text(record: PhotoRecord) -> str:
+        flag = {1: "⚑ Pick", -1: "✕ Reject"}.get(record.flag, "Unflagged")
+        stars = "★" * record.rating + "☆" * (5 - record.rating)
+        label = f"   ·   {record.color_label} label" if record.color_label else ""
+        return f"{flag}   ·   {stars}{label}"
+
+    def _show_measures(self, measures: Sequence[MeasureRecord]) -> None:
+        while self.measures_box.count():
+            item = self.measures_box.takeAt(0)
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
+        self.no_measures.setVisible(not measures)
+        for measure in measures:
+            row = QWidget()
+            row_layout = QVBoxLayout(row)
+            row_layout.setContentsMargins(0, 2, 0, 2)
+            row_layout.setSpacing(0)
+            top = QHBoxLayout()
+            name = QLabel(measure.name.replace("_", " ").capitalize())
+            name.setWordWrap(True)
+            value = QLabel(format_measure(measure))
+            value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            top.addWidget(name, 1)
+            top.addWidget(value)
+            row_layout.addLayout(top)
+            detail = measure_detail(measure)
+            if detail:
+                note = QLabel(detail)
+                note.setProperty("role", "critique")
+                note.setWordWrap(True)
+                row_layout.addWidget(note)
+            self.measures_box.addWidget(row)
+
+    def _fill_exif(self, rows: Sequence[tuple[str, str]]) -> None:
+        while self.exif_form.rowCount():
+            self.exif_form.removeRow(0)
+        for key, value in rows:
+            label = QLabel(key)
+            label.setProperty("role", "muted")
+            text = QLabel(breakable(value))
+            text.setWordWrap(True)
+            text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.exif_form.addRow(label, text)
+
+    # ------------------------------------------------------------------ critique
+
+    def set_critique_model(self, model: str | None, reason: str) -> None:
+        """Which installed ArtiMuse model writes critiques, or why none can."""
+        self._critique_model = model
+        self._critique_reason = reason
+        self._update_critique_button()
+
+    def _update_critique_button(self) -> None:
+        streaming = self._streaming_id is not None
+        if streaming:
+            self.critique_button.setText("Stop writing")
+            self.critique_button.setEnabled(True)
+            self.critique_button.setToolTip("Stop; a half-written critique is not kept")
+            return
+        self.critique_button.setText("Write critique")
+        if self._critique_model is None:
+            self.critique_button.setEnabled(False)
+            self.critique_button.setToolTip(self._critique_reason)
+        else:
+            self.critique_button.setEnabled(self.data is not None)
+            self.critique_button.setToolTip(f"Ask {self._critique_model} to write a critique of each attribute")
+
+    def _critique_clicked(self) -> None:
+        if self._streaming_id is not None:
+            self.critique_cancel_requested.emit()
+            return
+        if self.data is not None:
+            self.critique_requested.emit(self.data.record.id)
+
+    def begin_critique(self, photo_id: int) -> None:
+        self._streaming_id = photo_id
+        if self.current_id() == photo_id:
+            for row in self.attribute_rows.values():
+                row.set_critique(None)
+        self.critique_status.setText("Writing…")
+        self._update_critique_button()
+
+    def append_critique(self, photo_id: int, attribute: str, fragment: str) -> None:
+        if photo_id == self.current_id() and attribute in self.attribute_rows:
+            self.attribute_rows[attribute].append_critique(fragment)
+
+    def end_critique(self, photo_id: int, message: str = "") -> None:
+        self._streaming_id = None
+        self.critique_status.setText(message)
+        self._update_critique_button()
