@@ -16,10 +16,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import select
 
 from artimuse_desktop.catalog.db import Catalog
-from artimuse_desktop.catalog.models import FLAG_PICK, FLAG_REJECT, STATUS_OK, DecisionEvent, Photo
+from artimuse_desktop.catalog.models import FLAG_PICK, FLAG_REJECT, STATUS_OK, Photo
 from artimuse_desktop.culling.decisions import DecisionChange
 
 DEFAULT_MAX_SECONDS = 2.0
@@ -187,50 +187,7 @@ def keep_best_reject_rest(catalog: Catalog, bursts: Iterable[Burst]) -> Decision
 
 
 def set_flags(catalog: Catalog, wanted: Mapping[int, int]) -> DecisionChange | None:
-    """Set a different flag per photo in one transaction and one undo batch.
-
-    ``decisions.set_decision`` writes one value to many photos; a burst needs two values in the same batch so
-    that a single Ctrl+Z restores everything. This follows the same event-log scheme as ``decisions``.
-    """
+    """Set a different flag per photo in one transaction and one undo batch, so one Ctrl+Z restores all."""
     from artimuse_desktop.culling import decisions
 
-    for value in wanted.values():
-        if value not in (-1, 0, 1):
-            raise ValueError("flag must be -1 (reject), 0 (none) or 1 (pick)")
-    if not wanted:
-        return None
-    ids = list(wanted)
-    with catalog.write() as session:
-        current: dict[int, int] = {}
-        for start in range(0, len(ids), _CHUNK):
-            chunk = ids[start : start + _CHUNK]
-            rows = session.execute(select(Photo.id, Photo.flag).where(Photo.id.in_(chunk))).all()
-            current.update((pid, flag) for pid, flag in rows)
-        changed = [pid for pid in ids if pid in current and current[pid] != wanted[pid]]
-        if not changed:
-            return None
-        position = decisions._position(session)
-        session.execute(delete(DecisionEvent).where(DecisionEvent.batch > position))
-        last = session.execute(select(func.max(DecisionEvent.batch))).scalar() or 0
-        batch = max(last, position) + 1
-        now = datetime.now()
-        session.add_all(
-            DecisionEvent(
-                photo_id=pid,
-                field="flag",
-                old_value=str(current[pid]),
-                new_value=str(wanted[pid]),
-                batch=batch,
-                at=now,
-            )
-            for pid in changed
-        )
-        by_value: dict[int, list[int]] = {}
-        for pid in changed:
-            by_value.setdefault(wanted[pid], []).append(pid)
-        for value, pids in by_value.items():
-            for start in range(0, len(pids), _CHUNK):
-                chunk = pids[start : start + _CHUNK]
-                session.execute(update(Photo).where(Photo.id.in_(chunk)).values(flag=value, decided_at=now))
-        decisions._set_position(session, batch)
-    return DecisionChange(batch, tuple(changed), "flag")
+    return decisions.set_decisions(catalog, "flag", wanted)

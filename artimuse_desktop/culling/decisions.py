@@ -7,11 +7,11 @@ re-applies the last undone batch. Events past the undo pointer are discarded whe
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from artimuse_desktop.catalog.db import Catalog
@@ -68,6 +68,63 @@ def _set_position(session: Session, batch: int) -> None:
         setting.value = str(batch)
 
 
+def _chunks(ids: Sequence[int], size: int = 900) -> Iterator[list[int]]:
+    """Stay under SQLite's bound-parameter limit on huge selections."""
+    for start in range(0, len(ids), size):
+        yield list(ids[start : start + size])
+
+
+def _apply(session: Session, field: str, values: Mapping[int, int | str | None], now: datetime) -> None:
+    """One UPDATE per distinct value (and chunk), not per photo: undoing 30,000 ratings stays quick."""
+    by_value: dict[int | str | None, list[int]] = {}
+    for pid, value in values.items():
+        by_value.setdefault(value, []).append(pid)
+    for value, pids in by_value.items():
+        for chunk in _chunks(pids):
+            session.execute(update(Photo).where(Photo.id.in_(chunk)).values({field: value, "decided_at": now}))
+
+
+def set_decisions(catalog: Catalog, field: str, wanted: Mapping[int, int | str | None]) -> DecisionChange | None:
+    """Set a possibly different value per photo, in one transaction and ONE undo step (e.g. "keep the best
+    frame of each burst, reject the rest"). Returns None when nothing changed."""
+    for value in wanted.values():
+        _validate(field, value)
+    if not wanted:
+        return None
+    ids = list(wanted)
+    column = getattr(Photo, field)
+    with catalog.write() as session:
+        current: dict[int, int | str | None] = {}
+        for chunk in _chunks(ids):
+            current.update((pid, v) for pid, v in session.execute(select(Photo.id, column).where(Photo.id.in_(chunk))))
+        changed = [pid for pid in ids if pid in current and current[pid] != wanted[pid]]
+        if not changed:
+            return None
+        position = _position(session)
+        # A new change after undo drops the redo history.
+        session.execute(delete(DecisionEvent).where(DecisionEvent.batch > position))
+        last = session.execute(select(func.max(DecisionEvent.batch))).scalar() or 0
+        batch = max(last, position) + 1
+        now = datetime.now()
+        session.execute(
+            insert(DecisionEvent),
+            [
+                {
+                    "photo_id": pid,
+                    "field": field,
+                    "old_value": _encode(field, current[pid]),
+                    "new_value": _encode(field, wanted[pid]),
+                    "batch": batch,
+                    "at": now,
+                }
+                for pid in changed
+            ],
+        )
+        _apply(session, field, {pid: wanted[pid] for pid in changed}, now)
+        _set_position(session, batch)
+        return DecisionChange(batch, tuple(changed), field)
+
+
 def set_decision(
     catalog: Catalog, photo_ids: Sequence[int], field: str, value: int | str | None, *, toggle: bool = False
 ) -> DecisionChange | None:
@@ -77,71 +134,58 @@ def set_decision(
     ids = list(dict.fromkeys(photo_ids))
     if not ids:
         return None
-    column = getattr(Photo, field)
-    with catalog.write() as session:
-        current = {pid: v for pid, v in session.execute(select(Photo.id, column).where(Photo.id.in_(ids)))}
-        if toggle and current and all(v == value for v in current.values()):
+    if toggle:
+        column = getattr(Photo, field)
+        with catalog.read() as session:
+            values: set[int | str | None] = set()
+            for chunk in _chunks(ids):
+                values.update(v for (v,) in session.execute(select(column).where(Photo.id.in_(chunk))))
+        if values == {value}:
             value = 0 if field in ("flag", "rating") else None
-        changed = [pid for pid in ids if pid in current and current[pid] != value]
-        if not changed:
-            return None
+    return set_decisions(catalog, field, dict.fromkeys(ids, value))
+
+
+def _replay(catalog: Catalog, *, forward: bool) -> DecisionChange | None:
+    with catalog.write() as session:
         position = _position(session)
-        # A new change after undo drops the redo history.
-        session.execute(delete(DecisionEvent).where(DecisionEvent.batch > position))
-        last = session.execute(select(func.max(DecisionEvent.batch))).scalar() or 0
-        batch = max(last, position) + 1
+        if forward:
+            batch = session.execute(
+                select(func.min(DecisionEvent.batch)).where(DecisionEvent.batch > position)
+            ).scalar()
+        else:
+            batch = position or None
+        if batch is None:
+            return None
+        events = session.execute(
+            select(DecisionEvent.photo_id, DecisionEvent.field, DecisionEvent.old_value, DecisionEvent.new_value)
+            .where(DecisionEvent.batch == batch)
+            .order_by(DecisionEvent.id)
+        ).all()
+        if not events:
+            return None
+        field = events[0].field
         now = datetime.now()
-        session.add_all(
-            DecisionEvent(
-                photo_id=pid,
-                field=field,
-                old_value=_encode(field, current[pid]),
-                new_value=_encode(field, value),
-                batch=batch,
-                at=now,
-            )
-            for pid in changed
+        _apply(
+            session,
+            field,
+            {e.photo_id: _decode(field, e.new_value if forward else e.old_value) for e in events},
+            now,
         )
-        session.execute(update(Photo).where(Photo.id.in_(changed)).values({field: value, "decided_at": now}))
-        _set_position(session, batch)
-        return DecisionChange(batch, tuple(changed), field)
+        if forward:
+            _set_position(session, batch)
+        else:
+            previous = session.execute(
+                select(func.max(DecisionEvent.batch)).where(DecisionEvent.batch < batch)
+            ).scalar()
+            _set_position(session, previous or 0)
+        return DecisionChange(batch, tuple(e.photo_id for e in events), field)
 
 
 def undo(catalog: Catalog) -> DecisionChange | None:
     """Revert the last applied batch; None when there is nothing to undo."""
-    with catalog.write() as session:
-        position = _position(session)
-        events = (
-            list(session.execute(select(DecisionEvent).where(DecisionEvent.batch == position)).scalars())
-            if position
-            else []
-        )
-        if not events:
-            return None
-        for event in reversed(events):
-            session.execute(
-                update(Photo)
-                .where(Photo.id == event.photo_id)
-                .values({event.field: _decode(event.field, event.old_value)})
-            )
-        previous = session.execute(select(func.max(DecisionEvent.batch)).where(DecisionEvent.batch < position)).scalar()
-        _set_position(session, previous or 0)
-        return DecisionChange(position, tuple(e.photo_id for e in events), events[0].field)
+    return _replay(catalog, forward=False)
 
 
 def redo(catalog: Catalog) -> DecisionChange | None:
     """Re-apply the batch after the undo pointer; None when there is nothing to redo."""
-    with catalog.write() as session:
-        position = _position(session)
-        batch = session.execute(select(func.min(DecisionEvent.batch)).where(DecisionEvent.batch > position)).scalar()
-        if batch is None:
-            return None
-        events = list(session.execute(select(DecisionEvent).where(DecisionEvent.batch == batch)).scalars())
-        for event in events:
-            session.execute(
-                update(Photo)
-                .where(Photo.id == event.photo_id)
-                .values({event.field: _decode(event.field, event.new_value)})
-            )
-        _set_position(session, batch)
-        return DecisionChange(batch, tuple(e.photo_id for e in events), events[0].field)
+    return _replay(catalog, forward=True)

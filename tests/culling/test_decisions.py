@@ -58,3 +58,27 @@ def test_invalid_values_are_refused(catalog: Catalog, field: str, value: object)
     a = add_photo(catalog, "a.jpg")
     with pytest.raises(ValueError):
         decisions.set_decision(catalog, [a], field, value)  # type: ignore[arg-type]
+
+
+def test_different_values_in_one_undo_step_on_a_large_selection(catalog: Catalog) -> None:
+    from artimuse_desktop.catalog.models import Photo
+
+    with catalog.write() as session:
+        session.add_all(
+            Photo(path=f"/big/{i}.jpg", folder="/big", filename=f"{i}.jpg", size=1, mtime=0.0, status="ok")
+            for i in range(3000)
+        )
+    with catalog.read() as session:
+        ids = queries.photo_ids(session, sort=queries.SortSpec("id"))
+    wanted = {pid: (1 if i % 3 == 0 else -1) for i, pid in enumerate(ids)}
+    change = decisions.set_decisions(catalog, "flag", wanted)
+    assert change is not None and len(change.photo_ids) == 3000
+    with catalog.read() as session:
+        assert queries.count_photos(session, queries.PhotoFilter(flags={1})) == 1000
+        assert queries.count_photos(session, queries.PhotoFilter(flags={-1})) == 2000
+    decisions.undo(catalog)
+    with catalog.read() as session:
+        assert queries.count_photos(session, queries.PhotoFilter(flags={0})) == 3000
+    decisions.redo(catalog)
+    with catalog.read() as session:
+        assert queries.count_photos(session, queries.PhotoFilter(flags={1})) == 1000
