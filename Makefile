@@ -5,12 +5,14 @@ BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # The CPU build of torch for tests and CI; an unpinned torch pulls a multi-GB CUDA build.
 TORCH_PIN ?= torch==2.13.0
-# Debian packages the tests use: exiftool reads back the XMP sidecars we write.
-TEST_DEBS  := libimage-exiftool-perl
+# Debian packages the tests use: exiftool reads back the XMP sidecars we write; desktop-file-utils and
+# appstream validate the desktop entry and metainfo; librsvg2-bin renders the icon; shared-mime-info knows
+# the RAW MIME types.
+TEST_DEBS  := libimage-exiftool-perl desktop-file-utils appstream librsvg2-bin shared-mime-info
 # For benchmarks and screenshots under a virtual display.
 EXTRA_DEBS := libvips-tools xvfb libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0
 
-.PHONY: run test test-debs lint bench-deps clean
+.PHONY: run test test-debs lint bench-deps clean dist dist-light
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +24,8 @@ $(VENV)/.app-installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 # Everything the tests need: the ArtiMuse extra with the pinned CPU torch, and the test tools.
-$(VENV)/.test-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q "$(TORCH_PIN)" -e ".[artimuse,test]"
+$(VENV)/.test-installed: pyproject.toml packaging/requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install -q "$(TORCH_PIN)" -e ".[artimuse,test]" -r packaging/requirements.txt
 	touch $@ $(VENV)/.app-installed
 
 test-debs:
@@ -44,10 +46,17 @@ test: $(VENV)/.test-installed test-debs
 	$(MAKE) lint
 
 lint: $(VENV)/.test-installed
-	$(BIN)/ruff check artimuse_desktop tests bench docs
-	$(BIN)/ruff format --check artimuse_desktop tests bench docs
+	$(BIN)/ruff check artimuse_desktop tests bench docs packaging
+	$(BIN)/ruff format --check artimuse_desktop tests bench docs packaging
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+
+# The packaged app: PyInstaller one-folder builds (light and full) and their .deb files, in dist/.
+dist: $(VENV)/.test-installed
+	PYTHON=$(BIN)/python packaging/build.sh all
+
+dist-light: $(VENV)/.test-installed
+	PYTHON=$(BIN)/python packaging/build.sh light
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

@@ -14,9 +14,10 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from artimuse_desktop.library.indexer import IndexProgress, IndexSummary, PreviewSummary
+if TYPE_CHECKING:  # the indexer loads when the command runs, not at every start of the CLI or GUI
+    from artimuse_desktop.library.indexer import IndexProgress, IndexSummary, PreviewSummary
 
 
 def printable(path: str) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 from types import TracebackType
 
 from PySide6.QtCore import QTimer, qInstallMessageHandler
-from PySide6.QtGui import QColor, QFont, QPalette
+from PySide6.QtGui import QColor, QFont, QIcon, QPalette
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from artimuse_desktop import paths
@@ -182,6 +182,9 @@ def create_application() -> QApplication:
     app.setApplicationName("ArtiMuse Desktop")
     app.setOrganizationName("ArtiMuse")
     app.setApplicationDisplayName("ArtiMuse Desktop")
+    # Ties windows to app.artimuse.Desktop.desktop (Wayland uses it for the taskbar icon and grouping).
+    app.setDesktopFileName("app.artimuse.Desktop")
+    app.setWindowIcon(QIcon(str(Path(__file__).with_name("themes") / "app-icon.svg")))
     font = app.font()
     if font.pointSizeF() < 9:
         font = QFont(font)

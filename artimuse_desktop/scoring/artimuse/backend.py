@@ -113,7 +113,7 @@ class ArtiMuseBackend:
     def availability(self) -> Availability:
         missing = discovery.missing_packages()
         if missing:
-            return Availability(False, f"needs the Python packages {', '.join(missing)} ({discovery.INSTALL_HINT})")
+            return Availability(False, f"needs the Python packages {', '.join(missing)} ({discovery.install_hint()})")
         problem = store.check_installed(self.entry)
         if problem:
             return Availability(False, f"model files incomplete: {problem}")

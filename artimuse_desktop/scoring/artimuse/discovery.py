@@ -7,6 +7,7 @@ optional packages (found with ``importlib.util.find_spec``, not imported) and th
 from __future__ import annotations
 
 import importlib.util
+import os
 
 from artimuse_desktop.errors import ModelError
 from artimuse_desktop.scoring.artimuse import store
@@ -15,6 +16,22 @@ from artimuse_desktop.scoring.registry import BackendInfo
 REQUIRED_PACKAGES: tuple[str, ...] = ("torch", "transformers", "safetensors", "tokenizers")
 INSTALL_HINT = "pip install 'artimuse-desktop[artimuse]'"
 DOWNLOAD_HINT = "artimuse-desktop models download Thunderbolt215215/ArtiMuse"
+LIGHT_BUILD_HINT = (
+    "this is the light build, without the model runtime: install the full build (artimuse-desktop-full), "
+    "or from source: pip install 'artimuse-desktop[artimuse]'"
+)
+BUILD_FLAVOUR_ENV = "ARTIMUSE_BUILD_FLAVOUR"
+"""Set by the packaged builds' runtime hook (packaging/artimuse-desktop.spec): ``light`` or ``full``."""
+
+
+def build_flavour() -> str | None:
+    """``light`` or ``full`` in a packaged build; None when running from a Python install."""
+    return os.environ.get(BUILD_FLAVOUR_ENV) or None
+
+
+def install_hint() -> str:
+    """How to get the missing packages: a packaged light build cannot pip-install into itself."""
+    return LIGHT_BUILD_HINT if build_flavour() == "light" else INSTALL_HINT
 
 
 def missing_packages() -> list[str]:
@@ -44,7 +61,7 @@ def _describe(entry: store.ModelEntry) -> str:
 def list_entries() -> list[BackendInfo]:
     """One BackendInfo for ``artimuse`` and one per installed model, each with a readable reason."""
     missing = missing_packages()
-    package_reason = f"needs the Python packages {', '.join(missing)} ({INSTALL_HINT})" if missing else None
+    package_reason = f"needs the Python packages {', '.join(missing)} ({install_hint()})" if missing else None
     try:
         entries = store.list_models()
     except ModelError as exc:
@@ -57,8 +74,9 @@ def list_entries() -> list[BackendInfo]:
                 name="artimuse",
                 description="ArtiMuse aesthetic score 0–100 and expert critiques (default installed model)",
                 available=False,
-                reason=f"no model installed: run `{DOWNLOAD_HINT}`"
-                + (f"; also {package_reason}" if package_reason else ""),
+                # Without the packages a download cannot help yet: say that first.
+                reason=(f"{package_reason}; then run `{DOWNLOAD_HINT}`" if package_reason else None)
+                or f"no model installed: run `{DOWNLOAD_HINT}`",
             )
         )
         return infos

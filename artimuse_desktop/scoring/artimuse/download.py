@@ -79,15 +79,22 @@ def download(repo_id: str, revision: str | None = None, token: str | None = None
 
 
 def _snapshot(repo_id: str, target: Path, revision: str | None, token: str | None) -> Path:
-    from huggingface_hub import snapshot_download
-    from huggingface_hub.errors import (
-        GatedRepoError,
-        HfHubHTTPError,
-        LocalEntryNotFoundError,
-        OfflineModeIsEnabled,
-        RepositoryNotFoundError,
-        RevisionNotFoundError,
-    )
+    try:
+        from huggingface_hub import snapshot_download
+        from huggingface_hub.errors import (
+            GatedRepoError,
+            HfHubHTTPError,
+            LocalEntryNotFoundError,
+            OfflineModeIsEnabled,
+            RepositoryNotFoundError,
+            RevisionNotFoundError,
+        )
+    except ImportError as exc:  # the light build, or an install without the [artimuse] extra
+        from artimuse_desktop.scoring.artimuse.discovery import install_hint
+
+        raise ModelUnavailableError(
+            f"cannot download {repo_id}: the huggingface_hub package is not installed", hint=install_hint()
+        ) from exc
 
     try:
         folder = snapshot_download(
