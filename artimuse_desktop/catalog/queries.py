@@ -257,16 +257,33 @@ def _folder_condition(folder: str, recursive: bool) -> ColumnElement[bool]:
     )
 
 
-def _base_select(flt: PhotoFilter, score_model: str) -> tuple[Select[Any], Any, dict[str, Any]]:
-    score_assessment = aliased(Assessment, name="score_assessment")
-    stmt: Select[Any] = select(Photo.id).outerjoin(
-        score_assessment,
-        and_(
-            score_assessment.photo_id == Photo.id,
-            score_assessment.model == score_model,
-            score_assessment.current.is_(True),
-        ),
-    )
+def _needs_score(flt: PhotoFilter) -> bool:
+    return flt.min_score is not None or flt.max_score is not None or flt.scored is not None
+
+
+def _base_select(
+    flt: PhotoFilter, score_model: str, *, join_score: bool = False, cached: bool = False
+) -> tuple[Select[Any], Any, dict[str, Any]]:
+    """The filtered id query and the score expression to sort by.
+
+    ``cached``: ``score_model`` is the catalog's chosen one, whose score ``photos.score`` already holds (kept by
+    triggers), so no join at all. For another model the current assessment is joined, and only when the sort
+    or a filter needs it: SQLite keeps a LEFT JOIN it cannot prove useless.
+    """
+    stmt: Select[Any] = select(Photo.id)
+    score: Any = Photo.score
+    if not cached:
+        score_assessment = aliased(Assessment, name="score_assessment")
+        score = score_assessment.score
+        if join_score or _needs_score(flt):
+            stmt = stmt.outerjoin(
+                score_assessment,
+                and_(
+                    score_assessment.photo_id == Photo.id,
+                    score_assessment.model == score_model,
+                    score_assessment.current.is_(True),
+                ),
+            )
     params: dict[str, Any] = {}
     conditions: list[ColumnElement[bool]] = []
     statuses = flt.statuses if flt.statuses is not None else {STATUS_OK, STATUS_ERROR, STATUS_MISSING}
@@ -297,13 +314,13 @@ def _base_select(flt: PhotoFilter, score_model: str) -> tuple[Select[Any], Any, 
     if flt.date_to is not None:
         conditions.append(Photo.captured_at <= flt.date_to)
     if flt.min_score is not None:
-        conditions.append(score_assessment.score >= flt.min_score)
+        conditions.append(score >= flt.min_score)
     if flt.max_score is not None:
-        conditions.append(score_assessment.score <= flt.max_score)
+        conditions.append(score <= flt.max_score)
     if flt.scored is True:
-        conditions.append(score_assessment.score.is_not(None))
+        conditions.append(score.is_not(None))
     elif flt.scored is False:
-        conditions.append(score_assessment.score.is_(None))
+        conditions.append(score.is_(None))
     for name, threshold in flt.attr_min.items():
         conditions.append(_attribute_score_expr(name, score_model) >= threshold)
     for name, threshold in flt.attr_max.items():
@@ -319,13 +336,13 @@ def _base_select(flt: PhotoFilter, score_model: str) -> tuple[Select[Any], Any, 
             params["fts_match"] = match
     if flt.ids is not None:
         conditions.append(Photo.id.in_(list(flt.ids)) if flt.ids else false())
-    return stmt.where(*conditions), score_assessment, params
+    return stmt.where(*conditions), score, params
 
 
-def _order_by(sort: SortSpec, score_assessment: Any, score_model: str) -> list[Any]:
+def _order_by(sort: SortSpec, score: Any, score_model: str) -> list[Any]:
     key = sort.key
     if key == "score":
-        expr: Any = score_assessment.score
+        expr: Any = score
     elif key.startswith("attr:"):
         expr = _attribute_score_expr(key[5:], score_model)
     elif key.startswith("measure:"):
@@ -337,10 +354,11 @@ def _order_by(sort: SortSpec, score_assessment: Any, score_model: str) -> list[A
     else:
         raise ValueError(f"unknown sort key {key!r}")
     primary = expr.desc().nulls_last() if sort.descending else expr.asc().nulls_last()
-    # Ties (and absent values) always read in shooting order, whatever the direction, like Lightroom.
-    if key == "captured_at":
-        return [primary, func.lower(Photo.filename), Photo.id]
-    return [primary, Photo.captured_at.asc().nulls_last(), func.lower(Photo.filename), Photo.id]
+    # Ties and absent values read in indexing order (the id: the folder walk, close to shooting order),
+    # whatever the direction; a cheaper tie-break than capture time keeps 100,000-photo sorts under 50 ms.
+    if key in ("score", "captured_at") or key.startswith(("attr:", "measure:")):
+        return [primary, Photo.id]
+    return [primary, Photo.captured_at.asc().nulls_last(), Photo.id]
 
 
 # --------------------------------------------------------------------------- public queries
@@ -358,18 +376,26 @@ def photo_ids(
     """Ids in display order: the GUI keeps this list and fetches records for the visible rows only."""
     flt = flt or PhotoFilter()
     sort = sort or SortSpec()
-    model = score_model or get_score_model(session)
-    stmt, score_assessment, params = _base_select(flt, model)
-    stmt = stmt.order_by(*_order_by(sort, score_assessment, model)).offset(offset)
+    chosen = get_score_model(session)
+    model = score_model or chosen
+    stmt, score, params = _base_select(flt, model, join_score=sort.key == "score", cached=model == chosen)
+    stmt = stmt.order_by(*_order_by(sort, score, model)).offset(offset)
     if limit is not None:
         stmt = stmt.limit(limit)
-    return [row[0] for row in session.execute(stmt, params)]
+    # Integer ids need no result processing: read them straight off the DBAPI cursor (a 100,000-id list
+    # costs a quarter less than through Row objects).
+    result = session.connection().execute(stmt, params)
+    try:
+        return [row[0] for row in result.cursor.fetchall()]
+    finally:
+        result.close()
 
 
 def count_photos(session: Session, flt: PhotoFilter | None = None, *, score_model: str | None = None) -> int:
     flt = flt or PhotoFilter()
-    model = score_model or get_score_model(session)
-    stmt, _, params = _base_select(flt, model)
+    chosen = get_score_model(session)
+    model = score_model or chosen
+    stmt, _, params = _base_select(flt, model, cached=model == chosen)
     return int(session.execute(select(func.count()).select_from(stmt.subquery()), params).scalar_one())
 
 
@@ -484,9 +510,10 @@ def assessments_for(session: Session, photo_id: int) -> list[AssessmentRecord]:
 def score_values(session: Session, flt: PhotoFilter | None = None, *, score_model: str | None = None) -> list[float]:
     """All scores under a filter: for the filter bar's histogram and percentile collections."""
     flt = flt or PhotoFilter()
-    model = score_model or get_score_model(session)
-    stmt, score_assessment, params = _base_select(flt, model)
-    stmt = stmt.with_only_columns(score_assessment.score).where(score_assessment.score.is_not(None))
+    chosen = get_score_model(session)
+    model = score_model or chosen
+    stmt, score, params = _base_select(flt, model, join_score=True, cached=model == chosen)
+    stmt = stmt.with_only_columns(score).where(score.is_not(None))
     return [float(row[0]) for row in session.execute(stmt, params)]
 
 
