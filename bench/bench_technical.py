@@ -61,9 +61,7 @@ def make_photo(seed: int) -> Image.Image:
     cx, cy, r = (0.25 + 0.5 * rng.random()) * w, (horizon - 0.1) * h, 0.07 * w
     disc = (xx - cx) ** 2 + (yy - cy) ** 2 <= r * r
     img[disc] = np.where((np.sin((xx + yy) / 2.0) > 0)[disc][:, None], (0.85, 0.2, 0.1), (0.95, 0.85, 0.3))
-    base = Image.fromarray((np.clip(img, 0, 1) * 255).astype(np.uint8), "RGB").resize(
-        FULL, Image.Resampling.BILINEAR
-    )
+    base = Image.fromarray((np.clip(img, 0, 1) * 255).astype(np.uint8), "RGB").resize(FULL, Image.Resampling.BILINEAR)
     # full-resolution texture and sensor grain, from a tiled noise field (cheap at 24 MP)
     tile = rng.normal(0.0, 9.0, (500, 500, 3)).astype(np.int16)
     grain = np.tile(tile, (FULL[1] // 500, FULL[0] // 500, 1))
@@ -82,9 +80,7 @@ def generate(folder: Path, count: int) -> list[PhotoInput]:
         photo.resize((PREVIEW_EDGE, PREVIEW_EDGE * FULL[1] // FULL[0]), Image.Resampling.LANCZOS).save(
             preview, "JPEG", quality=88, progressive=True
         )
-        items.append(
-            PhotoInput(photo_id=i, path=str(original), fingerprint=f"{i:064x}", preview_path=str(preview))
-        )
+        items.append(PhotoInput(photo_id=i, path=str(original), fingerprint=f"{i:064x}", preview_path=str(preview)))
         print(f"\r  generated {i + 1}/{count}", end="", flush=True)
     print()
     return items
@@ -121,9 +117,7 @@ def run(items: list[PhotoInput], use_preview: bool) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=20, help="number of 24 MP photos (default 20)")
     parser.add_argument("--keep", type=Path, help="generate into this folder and keep it (reused if present)")
     args = parser.parse_args()
@@ -133,9 +127,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-technical-") as tmp:
         folder = args.keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
-        print(
-            f"Generating {args.count} JPEGs of {FULL[0]}×{FULL[1]} and {PREVIEW_EDGE}-px previews in {folder}"
-        )
+        print(f"Generating {args.count} JPEGs of {FULL[0]}×{FULL[1]} and {PREVIEW_EDGE}-px previews in {folder}")
         items = generate(folder, args.count)
         sizes = [Path(i.path).stat().st_size for i in items]
         preview_sizes = [Path(str(i.preview_path)).stat().st_size for i in items]

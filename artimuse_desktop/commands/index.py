@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TextIO
 
+from artimuse_desktop.formatting import int_at_least
+
 if TYPE_CHECKING:  # the indexer loads when the command runs, not at every start of the CLI or GUI
     from artimuse_desktop.library.indexer import IndexProgress, IndexSummary, PreviewSummary
 
@@ -23,16 +25,6 @@ if TYPE_CHECKING:  # the indexer loads when the command runs, not at every start
 def printable(path: str) -> str:
     """A path safe to print anywhere: bytes that are not UTF-8 show as U+FFFD."""
     return os.fsencode(path).decode("utf-8", "replace")
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
 def register(subparsers: Any) -> None:
@@ -47,7 +39,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="folders (or single photos) to index")
     parser.add_argument(
-        "--workers", type=_positive_int, default=None, help="parallel decoders (default: all CPU cores)"
+        "--workers", type=int_at_least(1), default=None, help="parallel decoders (default: all CPU cores)"
     )
     parser.add_argument(
         "--no-previews", action="store_true", help="skip the 1600 px previews (the grid thumbnails are made)"

@@ -18,6 +18,7 @@ from datetime import datetime, time
 from typing import Any
 
 from artimuse_desktop.catalog.models import COLOR_LABELS, FLAG_NONE, FLAG_PICK, FLAG_REJECT
+from artimuse_desktop.formatting import int_at_least
 
 _FLAGS = {"pick": FLAG_PICK, "reject": FLAG_REJECT, "none": FLAG_NONE}
 _FLAG_NAMES = {FLAG_PICK: "pick", FLAG_REJECT: "reject", FLAG_NONE: ""}
@@ -70,7 +71,7 @@ def register(subparsers: Any) -> None:
         "--max", action="append", default=[], type=_threshold, metavar="NAME=VALUE", help="... at most VALUE"
     )
     parser.add_argument("--search", metavar="TEXT", help="file names and critiques containing TEXT")
-    parser.add_argument("--limit", type=_non_negative, metavar="N", help="at most N photos")
+    parser.add_argument("--limit", type=int_at_least(0), metavar="N", help="at most N photos")
     parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
     parser.set_defaults(func=run)
     _accept_descending_sort_keys(parser)
@@ -112,16 +113,6 @@ def _rating(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
     if not 0 <= value <= 5:
         raise argparse.ArgumentTypeError("ratings go from 0 to 5")
-    return value
-
-
-def _non_negative(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("must not be negative")
     return value
 
 

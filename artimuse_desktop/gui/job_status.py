@@ -19,16 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from artimuse_desktop.formatting import format_duration
 from artimuse_desktop.gui.workers import JobProgress
-
-
-def format_eta(seconds: float | None) -> str:
-    if seconds is None or seconds != seconds or seconds == float("inf"):
-        return ""
-    whole = round(seconds)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def progress_text(progress: JobProgress) -> str:
@@ -37,7 +29,7 @@ def progress_text(progress: JobProgress) -> str:
         parts.append(f"{progress.done:,} / {progress.total:,}")
     if progress.rate > 0:
         parts.append(f"{progress.rate:.1f} photos/s")
-    eta = format_eta(progress.eta_s)
+    eta = format_duration(progress.eta_s, unknown="")
     if eta and progress.total and progress.done < progress.total:
         parts.append(f"ETA {eta}")
     if progress.failed:

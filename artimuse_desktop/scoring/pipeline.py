@@ -115,18 +115,20 @@ def select_photos(
             stmt = stmt.where(Photo.id.in_(list(photo_ids)))
         stmt = stmt.order_by(Photo.captured_at.is_(None), Photo.captured_at, Photo.id)
         rows = session.execute(stmt).all()
-    return [
-        PhotoInput(
-            photo_id=row.id,
-            path=row.path,
-            fingerprint=row.fingerprint,
-            orientation=row.orientation,
-            preview_path=lookup_preview(row.fingerprint),
-            width=row.width,
-            height=row.height,
-        )
-        for row in rows
-    ]
+    return [_photo_input(row, lookup_preview) for row in rows]
+
+
+def _photo_input(row: Any, lookup_preview: Callable[[str | None], str | None]) -> PhotoInput:
+    """Plain data from a photo row (ORM object or result row): what crosses into the prepare threads."""
+    return PhotoInput(
+        photo_id=row.id,
+        path=row.path,
+        fingerprint=row.fingerprint,
+        orientation=row.orientation,
+        preview_path=lookup_preview(row.fingerprint),
+        width=row.width,
+        height=row.height,
+    )
 
 
 def _reason(exc: BaseException) -> str:
@@ -272,15 +274,7 @@ def photo_input(catalog: Catalog, photo_id: int) -> PhotoInput:
             raise ArtiMuseError(f"no photo with id {photo_id} in the catalog")
         if photo.fingerprint is None or photo.status != STATUS_OK:
             raise PhotoError(photo.path, f"cannot be assessed (status {photo.status}: {photo.error or 'not indexed'})")
-        return PhotoInput(
-            photo_id=photo.id,
-            path=photo.path,
-            fingerprint=photo.fingerprint,
-            orientation=photo.orientation,
-            preview_path=lookup_preview(photo.fingerprint),
-            width=photo.width,
-            height=photo.height,
-        )
+        return _photo_input(photo, lookup_preview)
 
 
 def critique_photo(
