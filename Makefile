@@ -7,8 +7,9 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 TORCH_PIN ?= torch==2.13.0
 # Debian packages the tests use: exiftool reads back the XMP sidecars we write; desktop-file-utils and
 # appstream validate the desktop entry and metainfo; librsvg2-bin renders the icon; shared-mime-info knows
-# the RAW MIME types.
-TEST_DEBS  := libimage-exiftool-perl desktop-file-utils appstream librsvg2-bin shared-mime-info
+# the RAW MIME types; the two xcb libraries are what PyInstaller collects with Qt's xcb plugin.
+TEST_DEBS  := libimage-exiftool-perl desktop-file-utils appstream librsvg2-bin shared-mime-info \
+              libxcb-icccm4 libxcb-keysyms1
 # For benchmarks and screenshots under a virtual display.
 EXTRA_DEBS := libvips-tools xvfb libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0
 
@@ -29,7 +30,9 @@ $(VENV)/.test-installed: pyproject.toml packaging/requirements.txt | $(BIN)/pyth
 	touch $@ $(VENV)/.app-installed
 
 test-debs:
-	@missing=""; for p in $(TEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@missing=""; for p in $(TEST_DEBS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
 		$(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
