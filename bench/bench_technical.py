@@ -2,8 +2,8 @@
 
 Generates N photographic-like 6000×4000 JPEGs (quality 90, detail and grain so the files are camera-sized)
 and their 1600 px previews (progressive, quality 88, as the thumbnail cache writes them) in a temporary
-folder, then times ``prepare`` (decode to ~512 px) and ``score_batch`` (all measures, scores and notes)
-per photo:
+folder, then times, per photo, the two halves of the backend's ``prepare``: ``load_pixels`` (decode to
+~512 px) and the analysis (all measures, scores and notes):
 
 (a) from the previews, the normal case once a folder has been browsed;
 (b) from the originals with the imaging module's reduced decode (JPEG DCT scaling), when no preview exists.
@@ -31,7 +31,9 @@ from PIL import Image  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from artimuse_desktop.scoring.registry import create_backend  # noqa: E402
+from artimuse_desktop.scoring.technical.backend import PrepareFailure, TechnicalBackend  # noqa: E402
+from artimuse_desktop.scoring.technical.measures import analyze  # noqa: E402
+from artimuse_desktop.scoring.technical.notes import build_result  # noqa: E402
 from artimuse_desktop.scoring.types import PhotoInput  # noqa: E402
 
 FULL = (6000, 4000)
@@ -87,7 +89,7 @@ def generate(folder: Path, count: int) -> list[PhotoInput]:
 
 
 def run(items: list[PhotoInput], use_preview: bool) -> dict[str, float]:
-    backend = create_backend("technical")
+    backend = TechnicalBackend()
     backend.load("cpu")
     chosen = [
         item if use_preview else PhotoInput(item.photo_id, item.path, item.fingerprint, preview_path=None)
@@ -99,9 +101,11 @@ def run(items: list[PhotoInput], use_preview: bool) -> dict[str, float]:
     start = time.perf_counter()
     for item in chosen:
         t0 = time.perf_counter()
-        prepared = backend.prepare(item)
+        pixels = backend.load_pixels(item)
         t1 = time.perf_counter()
-        (result,) = backend.score_batch([prepared])
+        if isinstance(pixels, PrepareFailure):
+            raise SystemExit(f"{item.path}: {pixels.reason}")
+        result = build_result(analyze(pixels))
         t2 = time.perf_counter()
         if result.error:
             raise SystemExit(f"{item.path}: {result.error}")
