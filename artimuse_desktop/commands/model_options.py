@@ -25,12 +25,17 @@ def add_model_options(parser: argparse.ArgumentParser, default_model: str | None
     )
 
 
-def load_backend(name: str, device: str, quantize: str = "none") -> Backend:
+def load_backend(name: str, device: str, quantize: str = "none", experimental_attributes: bool = False) -> Backend:
     """Create and load a backend, passing ``quantize`` only to backends that take it."""
     from artimuse_desktop.errors import ModelError
     from artimuse_desktop.scoring.registry import create_backend
 
     backend = create_backend(name)
+    if experimental_attributes:
+        enable = getattr(backend, "set_experimental_attribute_scores", None)
+        if enable is None:
+            raise ModelError(f"the model {name!r} has no experimental attribute scores", hint="use an ArtiMuse model")
+        enable(True)
     parameters = inspect.signature(backend.load).parameters
     if quantize != "none":
         if "quantize" not in parameters:

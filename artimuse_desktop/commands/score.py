@@ -25,6 +25,12 @@ def register(subparsers: Any) -> None:
         "--use", action="store_true", help="make this model the one that drives 'Score' in this catalog"
     )
     parser.add_argument("--workers", type=int, default=None, help="threads decoding ahead of the model")
+    parser.add_argument(
+        "--experimental-attribute-scores",
+        action="store_true",
+        help="ArtiMuse: also score the 8 attributes through the score head (EXPERIMENTAL: the released "
+        "checkpoints are trained for the holistic score only; the holistic score is unchanged)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -41,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         print("error: --batch-size must be at least 1", file=sys.stderr)
         return 2
     catalog = open_catalog(catalog_path(args))
-    backend = load_backend(args.model, args.device, args.quantize)
+    backend = load_backend(args.model, args.device, args.quantize, args.experimental_attribute_scores)
     if args.use:
         with catalog.write() as session:
             queries.set_score_model(session, backend.name)

@@ -48,6 +48,7 @@ class AttributeCell:
     score: float | None
     critique: str | None
     model: str | None
+    experimental: bool = False  # the score is experimental: every report says so beside it
 
 
 @dataclass(frozen=True)
@@ -88,12 +89,15 @@ def _attributes(assessments: Sequence[AssessmentRecord], score_model: str) -> di
         for attribute in assessment.attributes:
             have = cells.get(attribute.attribute)
             if have is None:
-                cells[attribute.attribute] = AttributeCell(attribute.score, attribute.critique, attribute.model)
+                cells[attribute.attribute] = AttributeCell(
+                    attribute.score, attribute.critique, attribute.model, attribute.experimental
+                )
             elif have.score is None or have.critique is None:
                 cells[attribute.attribute] = AttributeCell(
                     have.score if have.score is not None else attribute.score,
                     have.critique if have.critique is not None else attribute.critique,
                     have.model,
+                    have.experimental if have.score is not None else attribute.experimental,
                 )
     return cells
 
@@ -211,7 +215,7 @@ def csv_bytes(rows: Sequence[ReportRow]) -> bytes:
         "lens",
     ]
     for attribute in ATTRIBUTES:
-        header += [f"{attribute} score", f"{attribute} critique"]
+        header += [f"{attribute} score", f"{attribute} score experimental", f"{attribute} critique"]
     header += [f"measure:{name}" for name in measures]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -235,7 +239,11 @@ def csv_bytes(rows: Sequence[ReportRow]) -> bytes:
         ]
         for attribute in ATTRIBUTES:
             cell = row.attributes.get(attribute)
-            cells += [_number(cell.score) if cell else "", _csv_text(cell.critique) if cell else ""]
+            cells += [
+                _number(cell.score) if cell else "",
+                "experimental" if cell and cell.score is not None and cell.experimental else "",
+                _csv_text(cell.critique) if cell else "",
+            ]
         cells += [_number(row.measures[name].value) if name in row.measures else "" for name in measures]
         writer.writerow(cells)
     return buffer.getvalue().encode("utf-8-sig")
@@ -260,7 +268,12 @@ def row_dict(row: ReportRow) -> dict[str, Any]:
         "camera": row.camera,
         "lens": row.lens,
         "attributes": {
-            name: {"score": cell.score, "critique": cell.critique, "model": cell.model}
+            name: {
+                "score": cell.score,
+                "experimental": cell.experimental if cell.score is not None else None,
+                "critique": cell.critique,
+                "model": cell.model,
+            }
             for name, cell in ((a, row.attributes.get(a)) for a in ATTRIBUTES)
             if cell is not None
         },
@@ -326,6 +339,7 @@ h1{font-size:20px;margin:0 0 4px}.meta{color:#9a9a9a;margin-bottom:20px}
 table{width:100%;border-collapse:collapse;font-size:12px;margin-top:6px}td{padding:2px 4px;vertical-align:top}
 td.v{text-align:right;white-space:nowrap}details{font-size:12px;margin-top:6px}summary{cursor:pointer}
 .crit{margin:4px 0 8px;color:#cfcfcf}
+.exp{font-size:10px;color:#e0b050;border:1px solid #e0b050;border-radius:3px;padding:0 3px}
 @media print{body{background:#fff;color:#000}.card{background:#fff;border:1px solid #ccc}}
 """
 _LABEL_COLOURS = {
@@ -373,7 +387,8 @@ def _card(row: ReportRow, thumbnails: bool) -> str:
         if cell is None:
             continue
         if cell.score is not None:
-            rows_html.append(f'<tr><td>{esc(attribute)}</td><td class="v">{esc(_fmt(cell.score))}</td></tr>')
+            tag = ' <span class="exp">experimental</span>' if cell.experimental else ""
+            rows_html.append(f'<tr><td>{esc(attribute)}{tag}</td><td class="v">{esc(_fmt(cell.score))}</td></tr>')
         if cell.critique:
             critiques.append(f'<b>{esc(attribute)}</b><div class="crit">{esc(cell.critique)}</div>')
     if rows_html:

@@ -92,7 +92,7 @@ PREFERRED_PREFIXES = {
     NS_DIGIKAM: "digiKam",
     NS_RDF: "rdf",
 }
-_OWN_SIMPLE = ("Score", "Model", "ModelVersion", "Flag", "Rating")
+_OWN_SIMPLE = ("Score", "Model", "ModelVersion", "Flag", "Rating", "ExperimentalAttributes")
 _FLAG_WORDS = {1: "pick", -1: "reject", 0: "none"}
 
 
@@ -116,6 +116,7 @@ class SidecarData:
     model: str | None = None
     model_version: str | None = None
     attributes: dict[str, float] = field(default_factory=dict)  # attribute name -> score
+    experimental: set[str] = field(default_factory=set)  # attribute names whose score is experimental
 
 
 @dataclass
@@ -298,6 +299,10 @@ def merge_into(document: minidom.Document, path: Path, data: SidecarData, style:
     for attribute, prop in ATTRIBUTE_PROPERTIES.items():
         if attribute in data.attributes:
             _set_attribute(target, NS_ARTIMUSE, prop, _number(data.attributes[attribute]))
+    experimental = [prop for attribute, prop in ATTRIBUTE_PROPERTIES.items() if attribute in data.experimental]
+    if experimental:
+        # Which of the attribute scores above are experimental, so no reader takes them at face value.
+        _set_attribute(target, NS_ARTIMUSE, "ExperimentalAttributes", ", ".join(experimental))
     if (style == "darktable" or had_darktable) and data.label:
         _append_seq(document, target, NS_DARKTABLE, "colorlabels", [str(DARKTABLE_LABELS.index(data.label))])
 
@@ -370,10 +375,17 @@ def sidecar_data(record: PhotoRecord, assessments: Sequence[AssessmentRecord], s
     """Decisions from the record; score, model and attributes from the score model's assessment first."""
     own = next((a for a in assessments if a.model == score_model), None)
     attributes: dict[str, float] = {}
+    experimental: set[str] = set()
     for assessment in sorted(assessments, key=lambda a: (a.model != score_model, a.model)):
         for attribute in assessment.attributes:
-            if attribute.score is not None and attribute.attribute in ATTRIBUTE_PROPERTIES:
-                attributes.setdefault(attribute.attribute, attribute.score)
+            if (
+                attribute.score is not None
+                and attribute.attribute in ATTRIBUTE_PROPERTIES
+                and attribute.attribute not in attributes
+            ):
+                attributes[attribute.attribute] = attribute.score
+                if attribute.experimental:
+                    experimental.add(attribute.attribute)
     return SidecarData(
         rating=record.rating,
         flag=record.flag,
@@ -382,6 +394,7 @@ def sidecar_data(record: PhotoRecord, assessments: Sequence[AssessmentRecord], s
         model=score_model if record.score is not None or own is not None else None,
         model_version=own.model_version if own is not None else None,
         attributes=attributes,
+        experimental=experimental,
     )
 
 

@@ -71,3 +71,19 @@ def test_missing_photo_and_missing_model_give_clear_messages(
     assert main([*base, "score", "--model", "artimuse"]) == 2
     err = capsys.readouterr().err
     assert "artimuse" in err and "not available" in err
+
+
+def test_experimental_attribute_scores_from_the_command_line(use_tiny_store: Path, tmp_path: Path) -> None:
+    library = tmp_path / "shoot"
+    library.mkdir()
+    shutil.copy(FIXTURE_DIR / "images" / "gradient_640x480.png", library)
+    base = ["--catalog", str(tmp_path / "catalog.sqlite")]
+    assert main([*base, "index", str(library)]) == 0
+    assert main([*base, "score", "--model", "artimuse", "--experimental-attribute-scores"]) == 0
+    with Catalog(tmp_path / "catalog.sqlite") as catalog, catalog.read() as session:
+        (photo_id,) = queries.photo_ids(session)
+        (assessment,) = [a for a in queries.assessments_for(session, photo_id) if a.model.startswith("artimuse")]
+    assert assessment.model_version.endswith(".xattr")
+    assert len(assessment.attributes) == 8
+    assert all(a.experimental and a.score is not None and 0 <= a.score <= 100 for a in assessment.attributes)
+    assert main([*base, "score", "--model", "technical", "--experimental-attribute-scores"]) == 2

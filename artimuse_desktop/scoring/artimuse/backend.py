@@ -106,7 +106,15 @@ class ArtiMuseBackend:
     def _version(self) -> str:
         """Weights checksum + code version + prompt fingerprint (+ quantisation, which moves the numbers)."""
         suffix = f".{self.quantize}" if self.quantize else ""
+        if self.experimental_attribute_scores:
+            suffix += ".xattr"  # results then carry attribute scores: a different assessment
         return f"w{self.entry.checksum[:12]}.c{CODE_VERSION}.p{prompts.prompt_fingerprint()}{suffix}"
+
+    def set_experimental_attribute_scores(self, enabled: bool) -> None:
+        """Also score the 8 attributes through the score head with aspect prompts (experimental: the released
+        checkpoints were trained for the holistic score only). The holistic score is unchanged."""
+        self.experimental_attribute_scores = enabled
+        self.version = self._version()
 
     # -- lifecycle -------------------------------------------------------------------------------------------
 
