@@ -45,13 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"artimuse_desktop.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"artimuse_desktop.commands.{name}":
-                raise
-            continue  # a command whose module is not written yet
-        module.register(subparsers)
+        importlib.import_module(f"artimuse_desktop.commands.{name}").register(subparsers)
     return parser
 
 
