@@ -163,8 +163,7 @@ class GridDelegate(QStyledItemDelegate):
         return self.cell_size()
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
-        # Straight to the Python model: no QVariant round trip per role and per cell (faster, and it avoids
-        # the None-reference bug described in gui/__init__.py).
+        # Straight to the Python model: no QVariant round trip per role and per cell.
         model = index.model()
         photo_model = model if isinstance(model, PhotoGridModel) else None
         record = photo_model.record(index.row()) if photo_model is not None else index.data(RECORD_ROLE)
