@@ -11,12 +11,12 @@ import logging.handlers
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 
-from PySide6.QtCore import QTimer, qInstallMessageHandler
-from PySide6.QtGui import QColor, QFont, QIcon, QPalette
+from PySide6.QtCore import QEvent, QObject, QTimer, qInstallMessageHandler
+from PySide6.QtGui import QColor, QFileOpenEvent, QFont, QIcon, QPalette
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from artimuse_desktop import paths
@@ -174,6 +174,21 @@ def apply_theme(app: QApplication, name: str) -> None:
     app.setProperty("artimuse_theme", name)
 
 
+class FileOpenForwarder(QObject):
+    """macOS sends "Open with" from Finder (and drops on the Dock icon) as QFileOpenEvent to the
+    application, not as command-line arguments: hand those paths to the window like ``gui PATH``."""
+
+    def __init__(self, open_paths: Callable[[list[str]], None], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._open_paths = open_paths
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.FileOpen and isinstance(event, QFileOpenEvent) and event.file():
+            self._open_paths([event.file()])
+            return True
+        return False
+
+
 def create_application() -> QApplication:
     existing = QApplication.instance()
     if isinstance(existing, QApplication):
@@ -232,6 +247,8 @@ def run(catalog_path: Path, open_paths: Sequence[str] = ()) -> int:
             QTimer.singleShot(0, window.close)
 
         window.first_shown.connect(report)
+    forwarder = FileOpenForwarder(window.open_paths, window)
+    app.installEventFilter(forwarder)
     window.show()
     if open_paths:
         QTimer.singleShot(0, lambda: window.open_paths(list(open_paths)))

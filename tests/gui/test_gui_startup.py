@@ -138,3 +138,22 @@ def test_many_signal_emits_do_not_abort_python() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "ok"
+
+
+def test_finder_open_with_events_reach_the_window(qtbot: Any) -> None:
+    """macOS delivers "Open with" as a QFileOpenEvent to the application; it must open like `gui PATH`."""
+    from PySide6.QtGui import QFileOpenEvent
+    from PySide6.QtWidgets import QApplication
+
+    from artimuse_desktop.gui.app import FileOpenForwarder
+
+    opened: list[list[str]] = []
+    app = QApplication.instance()
+    assert app is not None
+    forwarder = FileOpenForwarder(opened.append)
+    app.installEventFilter(forwarder)
+    try:
+        QApplication.sendEvent(app, QFileOpenEvent("/photos/IMG_0001.CR3"))
+    finally:
+        app.removeEventFilter(forwarder)
+    assert opened == [["/photos/IMG_0001.CR3"]]
