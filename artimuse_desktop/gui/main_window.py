@@ -630,6 +630,9 @@ class MainWindow(QMainWindow):
             self.reload_view()
         if (new.burst_seconds, new.burst_distance) != (old.burst_seconds, old.burst_distance):
             self.refresh_bursts()
+        if new.cache_max_bytes != old.cache_max_bytes:
+            self.loader.set_cache_max_bytes(new.cache_max_bytes)
+            self.tasks.submit("prune-cache", lambda: _prune_thumbnail_cache(new.cache_max_bytes), lambda _: None)
         added = [f for f in new.library_folders if f not in old.library_folders]
         self.save_settings()
         if added:
@@ -1173,3 +1176,10 @@ class MainWindow(QMainWindow):
         self.jobs.shutdown()
         self.tasks.shutdown()
         self.loader.shutdown()
+
+
+def _prune_thumbnail_cache(max_bytes: int) -> object:
+    """Off the GUI thread: shrink the thumbnail cache to a smaller budget right away."""
+    from artimuse_desktop.imaging.thumbnails import ThumbnailCache
+
+    return ThumbnailCache(max_bytes=max_bytes).prune()

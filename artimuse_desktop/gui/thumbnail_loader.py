@@ -201,6 +201,13 @@ class ImageLoader(QObject):
         with contextlib.suppress(RuntimeError):  # the window closed meanwhile
             self._relay.failed.emit(request.photo_id, request.kind, reason)
 
+    def set_cache_max_bytes(self, max_bytes: int | None) -> None:
+        """A new size budget from the settings: the next thumbnail opens the cache with it."""
+        with self._lock:
+            self._cache_max_bytes = max_bytes
+            self._cache_ready = False
+            self._cache = None
+
     def _thumbnail_cache(self) -> Any:
         with self._lock:
             if self._cache_ready:

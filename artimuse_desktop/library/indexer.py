@@ -48,7 +48,7 @@ from artimuse_desktop.catalog.models import (
     Photo,
 )
 from artimuse_desktop.errors import DecodeError
-from artimuse_desktop.imaging.thumbnails import ThumbnailCache
+from artimuse_desktop.imaging.thumbnails import PruneResult, ThumbnailCache
 from artimuse_desktop.library import scanner
 from artimuse_desktop.library.analyse import AnalyseResult, AnalyseTask, analyse, fingerprint_only
 from artimuse_desktop.scoring.backend import CancelToken
@@ -529,6 +529,8 @@ def index_roots(
     summary.photo_ids = list(dict.fromkeys(summary.photo_ids))
     if summary.photo_ids:
         _import_sidecars(catalog, summary)
+    if cache is not None and summary.decoded:
+        cache.prune()  # new grid thumbnails: keep the cache within its size budget (oldest used go first)
     summary.elapsed = time.monotonic() - started
     return summary
 
@@ -632,6 +634,7 @@ class PreviewSummary:
     failed: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)
     cancelled: bool = False
+    pruned: PruneResult | None = None  # the cache kept within its size budget after new previews
 
 
 def make_previews(
@@ -695,4 +698,6 @@ def make_previews(
         on_error=failed,
     )
     summary.cancelled = not completed
+    if summary.made:
+        summary.pruned = cache.prune()
     return summary

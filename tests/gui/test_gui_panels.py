@@ -133,3 +133,21 @@ def test_compare_side_by_side_with_synchronised_zoom(qtbot: Any, window: Any, ph
     record = window.model.record_for_id(chosen[2])
     assert record is not None and record.flag == 1
     assert "Pick" in compare.panes[2].details.text()
+
+
+def test_a_smaller_cache_size_prunes_the_thumbnail_cache_at_once(qtbot: Any, window: Any, photos: list[int]) -> None:
+    import dataclasses
+
+    from artimuse_desktop import paths
+
+    filler = paths.thumbnails_dir() / "preview" / "zz"
+    filler.mkdir(parents=True, exist_ok=True)
+    for i in range(3):
+        (filler / f"{'ab' * 8}{i:02d}zz.jpg").write_bytes(b"\0" * 700_000)
+
+    def cache_bytes() -> int:
+        return sum(p.stat().st_size for p in paths.thumbnails_dir().rglob("*.jpg"))
+
+    assert cache_bytes() > 2 * 1024 * 1024
+    window.apply_settings(dataclasses.replace(window.settings, cache_size_mb=1))
+    qtbot.waitUntil(lambda: cache_bytes() <= 1024 * 1024, timeout=10000)

@@ -39,3 +39,20 @@ def test_sidecar_decisions_are_imported_without_overriding_ours(catalog: Catalog
     with catalog.read() as session:
         record = queries.get_photo(session, first.id)
     assert record is not None and record.rating == 2
+
+
+def test_indexing_keeps_the_thumbnail_cache_within_its_budget(catalog: Catalog, tmp_path: Path) -> None:
+    from artimuse_desktop.imaging.thumbnails import ThumbnailCache
+    from artimuse_desktop.library.indexer import make_previews
+
+    library = tmp_path / "shoot"
+    for seed in range(6):
+        write_jpeg(library / f"IMG_{seed:04d}.jpg", 1800, 1200, seed=seed)
+    budget = 40_000  # bytes: a few grid thumbnails, no room for previews
+    cache = ThumbnailCache(tmp_path / "cache", max_bytes=budget)
+    index_roots(catalog, [library], cache=cache)
+    files = [p for p in (tmp_path / "cache").rglob("*.jpg")]
+    assert files and sum(p.stat().st_size for p in files) <= budget
+    summary = make_previews(catalog, cache)
+    assert summary.made == 6 and summary.pruned is not None
+    assert sum(p.stat().st_size for p in (tmp_path / "cache").rglob("*.jpg")) <= budget
