@@ -173,7 +173,11 @@ class AttributeScore(Base):
     """An attribute's score and/or critique; either may be NULL (absent, never 0)."""
 
     __tablename__ = "attribute_scores"
-    __table_args__ = (UniqueConstraint("assessment_id", "attribute", name="uq_attribute_per_assessment"),)
+    __table_args__ = (
+        UniqueConstraint("assessment_id", "attribute", name="uq_attribute_per_assessment"),
+        # Sorting by an attribute reads the score from the index, never the (critique-sized) row.
+        Index("ix_attribute_scores_cover", "assessment_id", "attribute", "score"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id", ondelete="CASCADE"))
@@ -192,6 +196,7 @@ class MeasureValue(Base):
     __table_args__ = (
         UniqueConstraint("assessment_id", "name", name="uq_measure_per_assessment"),
         Index("ix_measures_name_value", "name", "value"),
+        Index("ix_measures_cover", "assessment_id", "name", "value"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -7,7 +7,8 @@ Create Date: 2026-11-26
 ``photos.score`` holds the current score of the catalog's chosen score model (``catalog_settings.score_model``,
 ``technical`` by default). SQLite triggers keep it right whoever writes assessments or changes the setting,
 so sorting 100,000 photos by score reads one covering index instead of joining assessments. Photos filtered by
-status, rating or flag are read in shooting order from (…, status, captured_at); the score join of other
+status, rating or flag are read in shooting order from (…, status, captured_at); attribute and measure
+sorts read their values from covering indexes instead of the rows; the score join of other
 models is covered by assessments (photo_id, model, current, score). The single-column status/flag/rating
 indexes are prefixes of the new ones and go.
 """
@@ -59,6 +60,10 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_assessments_photo_model_current_score", ["photo_id", "model", "current", "score"], unique=False
         )
+    with op.batch_alter_table("attribute_scores", schema=None) as batch_op:
+        batch_op.create_index("ix_attribute_scores_cover", ["assessment_id", "attribute", "score"], unique=False)
+    with op.batch_alter_table("measures", schema=None) as batch_op:
+        batch_op.create_index("ix_measures_cover", ["assessment_id", "name", "value"], unique=False)
     for name, body in TRIGGERS.items():
         op.execute(f"CREATE TRIGGER {name} {body}")
     op.execute(f"UPDATE photos SET score = {_CURRENT_SCORE}")
@@ -68,6 +73,10 @@ def upgrade() -> None:
 def downgrade() -> None:
     for name in TRIGGERS:
         op.execute(f"DROP TRIGGER IF EXISTS {name}")
+    with op.batch_alter_table("measures", schema=None) as batch_op:
+        batch_op.drop_index("ix_measures_cover")
+    with op.batch_alter_table("attribute_scores", schema=None) as batch_op:
+        batch_op.drop_index("ix_attribute_scores_cover")
     with op.batch_alter_table("assessments", schema=None) as batch_op:
         batch_op.drop_index("ix_assessments_photo_model_current_score")
         batch_op.create_index("ix_assessments_photo_model_current", ["photo_id", "model", "current"], unique=False)
