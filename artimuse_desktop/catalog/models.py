@@ -28,6 +28,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from artimuse_desktop.vocabulary import Flag
+
 
 class PathType(TypeDecorator[str]):
     """A file-system path stored losslessly as bytes (``os.fsencode``) and read back as ``str``."""
@@ -51,12 +53,6 @@ STATUS_OK = "ok"
 STATUS_ERROR = "error"
 STATUS_MISSING = "missing"
 STATUS_TRASHED = "trashed"
-
-FLAG_REJECT = -1
-FLAG_NONE = 0
-FLAG_PICK = 1
-
-COLOR_LABELS: tuple[str, ...] = ("red", "yellow", "green", "blue", "purple")
 
 
 class LibraryRoot(Base):
@@ -110,7 +106,7 @@ class Photo(Base):
     error: Mapped[str | None] = mapped_column(Text)
     indexed_at: Mapped[datetime | None] = mapped_column(DateTime)
     # The photographer's decisions
-    flag: Mapped[int] = mapped_column(Integer, default=FLAG_NONE)
+    flag: Mapped[int] = mapped_column(Integer, default=int(Flag.NONE))
     rating: Mapped[int] = mapped_column(Integer, default=0)
     color_label: Mapped[str | None] = mapped_column(String(16), index=True)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -146,7 +146,7 @@ class SortSpec:
             if value.lower().endswith(suffix):
                 descending, value = desc, value[: -len(suffix)]
         if value.startswith("attr:"):
-            from artimuse_desktop.scoring.types import canonical_attribute
+            from artimuse_desktop.vocabulary import canonical_attribute
 
             value = "attr:" + canonical_attribute(value[5:].strip().strip('"'))
         elif value.startswith("measure:"):

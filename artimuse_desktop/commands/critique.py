@@ -31,13 +31,13 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from artimuse_desktop.cancel import CancelToken
     from artimuse_desktop.catalog import open_catalog, queries
     from artimuse_desktop.cli import catalog_path
     from artimuse_desktop.commands.model_options import load_backend
     from artimuse_desktop.errors import ArtiMuseError
-    from artimuse_desktop.scoring.backend import CancelToken
     from artimuse_desktop.scoring.pipeline import critique_photo
-    from artimuse_desktop.scoring.types import ATTRIBUTES, canonical_attribute
+    from artimuse_desktop.vocabulary import ATTRIBUTES, canonical_attribute
 
     if not args.photos and not args.top:
         print("error: name photos or use --top N", file=sys.stderr)

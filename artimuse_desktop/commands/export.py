@@ -128,6 +128,7 @@ def _report_formats(text: str) -> list[str]:
 
 
 def run_export(args: argparse.Namespace) -> int:
+    from artimuse_desktop.cancel import CancelToken
     from artimuse_desktop.catalog import open_catalog
     from artimuse_desktop.cli import catalog_path
     from artimuse_desktop.commands.progress import ProgressLine
@@ -136,7 +137,6 @@ def run_export(args: argparse.Namespace) -> int:
     from artimuse_desktop.export.plan import build_plan
     from artimuse_desktop.export.report import write_reports
     from artimuse_desktop.export.selection import Selection, select_photos
-    from artimuse_desktop.scoring.backend import CancelToken
 
     try:
         flt = _parse_filters(args.filter)
@@ -231,10 +231,10 @@ def _confirm(question: str) -> bool:
 
 
 def run_trash(args: argparse.Namespace) -> int:
+    from artimuse_desktop.cancel import CancelToken
     from artimuse_desktop.catalog import open_catalog
     from artimuse_desktop.cli import catalog_path
     from artimuse_desktop.export.trash import move_rejects_to_trash, plan_trash
-    from artimuse_desktop.scoring.backend import CancelToken
 
     try:
         flt = _parse_filters(args.filter)

@@ -176,10 +176,10 @@ def format_summary(summary: IndexSummary, previews: PreviewSummary | None = None
 
 def run(args: argparse.Namespace) -> int:
     from artimuse_desktop import cli
+    from artimuse_desktop.cancel import CancelToken
     from artimuse_desktop.catalog.db import Catalog
     from artimuse_desktop.catalog.queries import PhotoFilter, photo_ids
     from artimuse_desktop.library.indexer import index_roots, make_previews
-    from artimuse_desktop.scoring.backend import CancelToken
 
     roots = [os.path.abspath(os.fsdecode(path)) for path in args.paths]
     absent = [path for path in roots if not os.path.exists(path)]

@@ -17,8 +17,8 @@ import sys
 from datetime import datetime, time
 from typing import Any
 
-from artimuse_desktop.catalog.models import COLOR_LABELS, FLAG_NONE, FLAG_PICK, FLAG_REJECT
 from artimuse_desktop.formatting import int_at_least
+from artimuse_desktop.vocabulary import COLOR_LABELS, FLAG_NONE, FLAG_PICK, FLAG_REJECT
 
 _FLAGS = {"pick": FLAG_PICK, "reject": FLAG_REJECT, "none": FLAG_NONE}
 _FLAG_NAMES = {FLAG_PICK: "pick", FLAG_REJECT: "reject", FLAG_NONE: ""}
@@ -152,7 +152,7 @@ def _threshold(text: str) -> tuple[str, float]:
 
 def _split_thresholds(items: list[tuple[str, float]], measures: set[str]) -> tuple[dict[str, float], dict[str, float]]:
     """(attributes, measures): a known measure name is a measure, else an attribute name if it is one."""
-    from artimuse_desktop.scoring.types import canonical_attribute
+    from artimuse_desktop.vocabulary import canonical_attribute
 
     attributes: dict[str, float] = {}
     measure_values: dict[str, float] = {}

@@ -35,12 +35,12 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from artimuse_desktop.cancel import CancelToken
     from artimuse_desktop.catalog import open_catalog, queries
     from artimuse_desktop.cli import catalog_path
     from artimuse_desktop.commands.model_options import load_backend
     from artimuse_desktop.commands.progress import ProgressLine
     from artimuse_desktop.formatting import format_duration
-    from artimuse_desktop.scoring.backend import CancelToken
     from artimuse_desktop.scoring.pipeline import ScoringProgress, run_scoring
 
     if args.batch_size < 1:

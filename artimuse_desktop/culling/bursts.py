@@ -19,8 +19,9 @@ from datetime import datetime
 from sqlalchemy import select
 
 from artimuse_desktop.catalog.db import Catalog
-from artimuse_desktop.catalog.models import FLAG_PICK, FLAG_REJECT, STATUS_OK, Photo
+from artimuse_desktop.catalog.models import STATUS_OK, Photo
 from artimuse_desktop.culling.decisions import DecisionChange
+from artimuse_desktop.vocabulary import FLAG_PICK, FLAG_REJECT
 
 DEFAULT_MAX_SECONDS = 2.0
 DEFAULT_MAX_DISTANCE = 10

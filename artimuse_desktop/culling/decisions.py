@@ -15,7 +15,8 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from artimuse_desktop.catalog.db import Catalog
-from artimuse_desktop.catalog.models import COLOR_LABELS, CatalogSetting, DecisionEvent, Photo
+from artimuse_desktop.catalog.models import CatalogSetting, DecisionEvent, Photo
+from artimuse_desktop.vocabulary import COLOR_LABELS
 
 FIELDS = ("flag", "rating", "color_label")
 _UNDO_KEY = "undo_position"  # the batch number of the last applied (not undone) batch

@@ -22,9 +22,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from artimuse_desktop.cancel import CancelToken
 from artimuse_desktop.errors import ExportError
 from artimuse_desktop.export.plan import ExportPlan, PlanItem, PlannedFile
-from artimuse_desktop.scoring.backend import CancelToken
 
 log = logging.getLogger(__name__)
 

@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
+from artimuse_desktop.vocabulary import FLAG_WORDS
+
 if TYPE_CHECKING:
     from artimuse_desktop.catalog.queries import PhotoFilter
 
@@ -44,19 +46,6 @@ _EXPR = re.compile(
     re.DOTALL,
 )
 
-FLAG_WORDS: dict[str, int] = {
-    "pick": 1,
-    "picked": 1,
-    "picks": 1,
-    "reject": -1,
-    "rejected": -1,
-    "rejects": -1,
-    "none": 0,
-    "unflagged": 0,
-    "0": 0,
-    "1": 1,
-    "-1": -1,
-}
 _LABEL_NONE = {"none", "no", "unlabeled", "unlabelled", ""}
 _YES = {"yes", "true", "1", "y"}
 _NO = {"no", "false", "0", "n"}
@@ -121,7 +110,7 @@ def _parse_when(expr: str, value: str) -> tuple[datetime, bool]:
 
 def _resolve_name(key: str, quoted: bool) -> tuple[str, str]:
     """("keyword"|"attr"|"measure", canonical name) for a key as typed."""
-    from artimuse_desktop.scoring.types import canonical_attribute
+    from artimuse_desktop.vocabulary import canonical_attribute
 
     lowered = key.lower()
     if not quoted and lowered in _KEYWORDS:
@@ -192,7 +181,7 @@ class _Builder:
         self._set_membership(expr, op, "flags", wanted, {-1, 0, 1})
 
     def label(self, expr: str, op: str, value: str) -> None:
-        from artimuse_desktop.catalog.models import COLOR_LABELS
+        from artimuse_desktop.vocabulary import COLOR_LABELS
 
         wanted: set[str | None] = set()
         for word in _words(value):

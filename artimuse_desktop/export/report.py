@@ -31,7 +31,7 @@ from artimuse_desktop.catalog.queries import MEASURE_MODEL, AssessmentRecord, as
 from artimuse_desktop.export.copier import link_no_replace, partial_name, remove_file
 from artimuse_desktop.export.naming import camera_name, collision_key, existing_names, with_suffix_number
 from artimuse_desktop.export.plan import RAW_EXTENSIONS, ROLE_PAIR, PlanItem
-from artimuse_desktop.scoring.types import ATTRIBUTES
+from artimuse_desktop.vocabulary import ATTRIBUTES, LABELS_BY_NAME, Flag, flag_word
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,6 @@ REPORT_FORMATS = ("csv", "json", "html")
 REPORT_STEM = "artimuse-export"
 CONTACT_SHEET_STEM = "contact-sheet"
 THUMBNAIL_SIZE = 320
-_FLAG_WORDS = {1: "pick", -1: "reject", 0: ""}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -230,7 +229,7 @@ def csv_bytes(rows: Sequence[ReportRow]) -> bytes:
             _number(row.score),
             _csv_text(row.score_model),
             _number(row.ranked_by),
-            _FLAG_WORDS.get(row.flag, ""),
+            _flag_text(row.flag),
             row.rating,
             row.label or "",
             row.captured_at.isoformat() if row.captured_at else "",
@@ -260,7 +259,7 @@ def row_dict(row: ReportRow) -> dict[str, Any]:
         "score_model": row.score_model,
         "ranked_by": row.ranked_by,
         "decisions": {
-            "flag": _FLAG_WORDS.get(row.flag, "") or None,
+            "flag": _flag_text(row.flag) or None,
             "rating": row.rating,
             "label": row.label,
         },
@@ -342,13 +341,11 @@ td.v{text-align:right;white-space:nowrap}details{font-size:12px;margin-top:6px}s
 .exp{font-size:10px;color:#e0b050;border:1px solid #e0b050;border-radius:3px;padding:0 3px}
 @media print{body{background:#fff;color:#000}.card{background:#fff;border:1px solid #ccc}}
 """
-_LABEL_COLOURS = {
-    "red": "#e5484d",
-    "yellow": "#f5d90a",
-    "green": "#30a46c",
-    "blue": "#0090ff",
-    "purple": "#8e4ec6",
-}
+
+
+def _flag_text(flag: int | None) -> str:
+    """ "pick" or "reject" in reports; an unflagged photo shows nothing."""
+    return "" if (flag or 0) == Flag.NONE else flag_word(flag)
 
 
 def _fmt(value: float | None, digits: int = 1) -> str:
@@ -368,12 +365,12 @@ def _card(row: ReportRow, thumbnails: bool) -> str:
     parts.append(f'<div class="src">{esc(row.source_path)}</div>')
     decisions = []
     if row.label:
-        colour = _LABEL_COLOURS.get(row.label, "#888")
+        colour = LABELS_BY_NAME[row.label].color if row.label in LABELS_BY_NAME else "#888"
         decisions.append(f'<span class="label" style="background:{colour}"></span>{esc(row.label)}')
     if row.rating:
         decisions.append("★" * row.rating)
     if row.flag:
-        decisions.append(esc(_FLAG_WORDS.get(row.flag, "")))
+        decisions.append(esc(_flag_text(row.flag)))
     meta = [esc(v) for v in (row.camera, row.lens) if v]
     if row.captured_at:
         meta.append(esc(row.captured_at.strftime("%Y-%m-%d %H:%M")))

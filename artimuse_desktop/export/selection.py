@@ -16,7 +16,6 @@ from dataclasses import dataclass, replace
 from sqlalchemy.orm import Session
 
 from artimuse_desktop.catalog.db import Catalog
-from artimuse_desktop.catalog.models import FLAG_PICK
 from artimuse_desktop.catalog.queries import (
     MEASURE_MODEL,
     PhotoFilter,
@@ -27,6 +26,7 @@ from artimuse_desktop.catalog.queries import (
     photo_ids,
     records_by_ids,
 )
+from artimuse_desktop.vocabulary import FLAG_PICK
 
 _ASCENDING_BY_DEFAULT = ("captured_at", "filename", "path", "id", "mtime")
 

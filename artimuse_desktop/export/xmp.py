@@ -65,7 +65,7 @@ from artimuse_desktop.library.sidecars import (
     read_bytes_checked,
     read_sidecar,
 )
-from artimuse_desktop.scoring.types import ATTRIBUTES
+from artimuse_desktop.vocabulary import ATTRIBUTES, flag_word
 
 __all__ = [
     "STYLES",
@@ -93,7 +93,6 @@ PREFERRED_PREFIXES = {
     NS_RDF: "rdf",
 }
 _OWN_SIMPLE = ("Score", "Model", "ModelVersion", "Flag", "Rating", "ExperimentalAttributes")
-_FLAG_WORDS = {1: "pick", -1: "reject", 0: "none"}
 
 
 def attribute_property(attribute: str) -> str:
@@ -288,7 +287,7 @@ def merge_into(document: minidom.Document, path: Path, data: SidecarData, style:
     if had_digikam_pick:
         number = {v: k for k, v in DIGIKAM_PICKS.items()}.get(data.flag, 0)
         _set_attribute(target, NS_DIGIKAM, "PickLabel", str(number))
-    _set_attribute(target, NS_ARTIMUSE, "Flag", _FLAG_WORDS.get(data.flag, "none"))
+    _set_attribute(target, NS_ARTIMUSE, "Flag", flag_word(data.flag))
     _set_attribute(target, NS_ARTIMUSE, "Rating", str(max(0, min(5, data.rating))))
     if data.score is not None:
         _set_attribute(target, NS_ARTIMUSE, "Score", _number(data.score))

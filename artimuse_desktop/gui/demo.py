@@ -24,7 +24,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from artimuse_desktop.catalog.db import Catalog
-from artimuse_desktop.scoring.types import ATTRIBUTES
+from artimuse_desktop.vocabulary import ATTRIBUTES
 
 SCENES = ("landscape", "sunset", "city", "forest", "flower")
 CAMERAS = (

@@ -34,12 +34,11 @@ from PySide6.QtWidgets import (
     QWidgetAction,
 )
 
-from artimuse_desktop.catalog.models import COLOR_LABELS
 from artimuse_desktop.catalog.queries import PhotoFilter, SortSpec
 from artimuse_desktop.gui.grid_delegate import LABEL_COLORS
 from artimuse_desktop.gui.histogram import ScoreHistogram
 from artimuse_desktop.gui.style import set_role
-from artimuse_desktop.scoring.types import ATTRIBUTES
+from artimuse_desktop.vocabulary import ATTRIBUTES, COLOR_LABELS
 
 FLAG_CHOICES: tuple[tuple[str, set[int] | None], ...] = (
     ("Any flag", None),

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from artimuse_desktop.catalog.queries import AssessmentRecord, AttributeRecord, MeasureRecord, PhotoRecord
 from artimuse_desktop.gui.grid_delegate import fit_rect
 from artimuse_desktop.gui.style import set_role
-from artimuse_desktop.scoring.types import ATTRIBUTES
+from artimuse_desktop.vocabulary import ATTRIBUTES
 
 ABSENT = "—"
 

@@ -21,8 +21,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from artimuse_desktop.cancel import CancelToken
 from artimuse_desktop.catalog.db import Catalog
-from artimuse_desktop.scoring.backend import CancelToken
 
 log = logging.getLogger(__name__)
 

@@ -38,6 +38,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, insert, literal_column, or_, select, update
 
+from artimuse_desktop.cancel import CancelToken
 from artimuse_desktop.catalog.db import Catalog
 from artimuse_desktop.catalog.models import (
     STATUS_ERROR,
@@ -51,7 +52,6 @@ from artimuse_desktop.errors import DecodeError
 from artimuse_desktop.imaging.thumbnails import PruneResult, ThumbnailCache
 from artimuse_desktop.library import scanner
 from artimuse_desktop.library.analyse import AnalyseResult, AnalyseTask, analyse, fingerprint_only
-from artimuse_desktop.scoring.backend import CancelToken
 
 BATCH_SIZE = 200
 _ACTIVE = (STATUS_OK, STATUS_ERROR)

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from artimuse_desktop.catalog.db import Catalog
 from artimuse_desktop.errors import ExportError
+from artimuse_desktop.vocabulary import COLOR_LABELS, LABEL_ALIASES, LABELS
 
 log = logging.getLogger(__name__)
 
@@ -37,16 +38,9 @@ NS_DIGIKAM = "http://www.digikam.org/ns/1.0/"
 NS_ARTIMUSE = "https://artimuse.app/ns/1.0/"
 NS_XMLNS = "http://www.w3.org/2000/xmlns/"
 
-LIGHTROOM_LABELS: dict[str, str] = {
-    "red": "Red",
-    "yellow": "Yellow",
-    "green": "Green",
-    "blue": "Blue",
-    "purple": "Purple",
-}
-_LABEL_ALIASES = {"magenta": "purple", "violet": "purple"}
-DARKTABLE_LABELS: tuple[str, ...] = ("red", "yellow", "green", "blue", "purple")
-DIGIKAM_LABELS: dict[int, str] = {1: "red", 3: "yellow", 4: "green", 5: "blue", 6: "purple"}
+LIGHTROOM_LABELS: dict[str, str] = {label.name: label.lightroom for label in LABELS}
+DARKTABLE_LABELS: tuple[str, ...] = COLOR_LABELS
+DIGIKAM_LABELS: dict[int, str] = {label.digikam: label.name for label in LABELS}
 DIGIKAM_PICKS: dict[int, int] = {1: -1, 2: 0, 3: 1}
 MAX_SIDECAR_BYTES = 16 * 1024 * 1024  # darktable histories can be large, but not this large
 
@@ -145,7 +139,7 @@ def label_from_name(name: str | None) -> str | None:
     if not name:
         return None
     key = name.strip().lower()
-    key = _LABEL_ALIASES.get(key, key)
+    key = LABEL_ALIASES.get(key, key)
     return key if key in LIGHTROOM_LABELS else None
 
 

@@ -7,11 +7,11 @@ list of prepared items and returns one result per item, in order.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
+from artimuse_desktop.cancel import CancelToken
 from artimuse_desktop.scoring.types import PhotoInput, ScoreResult
 
 
@@ -19,38 +19,6 @@ from artimuse_desktop.scoring.types import PhotoInput, ScoreResult
 class Availability:
     available: bool
     reason: str
-
-
-class CancelToken:
-    """Cooperative cancellation and pause, shared by the pipeline, the CLI (Ctrl+C) and the GUI worker."""
-
-    def __init__(self) -> None:
-        self._cancelled = threading.Event()
-        self._running = threading.Event()
-        self._running.set()
-
-    def cancel(self) -> None:
-        self._cancelled.set()
-        self._running.set()  # wake a paused run so it can stop
-
-    @property
-    def cancelled(self) -> bool:
-        return self._cancelled.is_set()
-
-    def pause(self) -> None:
-        self._running.clear()
-
-    def resume(self) -> None:
-        self._running.set()
-
-    @property
-    def paused(self) -> bool:
-        return not self._running.is_set()
-
-    def wait_if_paused(self, timeout: float | None = None) -> bool:
-        """Block while paused; returns False when cancelled."""
-        self._running.wait(timeout)
-        return not self.cancelled
 
 
 TokenCallback = Callable[[str, str], None]

@@ -20,10 +20,11 @@ from typing import Any
 
 from sqlalchemy import and_, select
 
+from artimuse_desktop.cancel import CancelToken
 from artimuse_desktop.catalog.db import Catalog
 from artimuse_desktop.catalog.models import STATUS_OK, Assessment, Photo
 from artimuse_desktop.errors import ArtiMuseError, OutOfMemoryError, PhotoError
-from artimuse_desktop.scoring.backend import Backend, CancelToken, TokenCallback
+from artimuse_desktop.scoring.backend import Backend, TokenCallback
 from artimuse_desktop.scoring.store import save_critiques, save_results
 from artimuse_desktop.scoring.types import PhotoInput, ScoreResult
 
@@ -290,7 +291,7 @@ def critique_photo(
 
     A cancelled critique stores nothing: half a sentence is not a critique.
     """
-    from artimuse_desktop.scoring.types import ATTRIBUTES
+    from artimuse_desktop.vocabulary import ATTRIBUTES
 
     if not backend.supports_critique:
         raise ArtiMuseError(f"the model {backend.name!r} does not write critiques", hint="choose an ArtiMuse model")

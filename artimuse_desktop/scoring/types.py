@@ -8,31 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-ATTRIBUTES: tuple[str, ...] = (
-    "Composition & Design",
-    "Visual Elements & Structure",
-    "Technical Execution",
-    "Originality & Creativity",
-    "Theme & Communication",
-    "Emotion & Viewer Response",
-    "Overall Gestalt",
-    "Comprehensive Evaluation",
-)
-
-
-def canonical_attribute(name: str) -> str:
-    """Map a loosely typed attribute name ("composition", "technical execution") to its exact name."""
-    wanted = _squash(name)
-    for attribute in ATTRIBUTES:
-        squashed = _squash(attribute)
-        if squashed == wanted or squashed.startswith(wanted):
-            return attribute
-    raise ValueError(f"unknown attribute {name!r}; known: {', '.join(ATTRIBUTES)}")
-
-
-def _squash(text: str) -> str:
-    return "".join(ch for ch in text.lower() if ch.isalnum())
-
 
 @dataclass(frozen=True)
 class Measure:

@@ -11,9 +11,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from artimuse_desktop.cancel import CancelToken
 from artimuse_desktop.scoring.artimuse import prompts
-from artimuse_desktop.scoring.backend import Backend, CancelToken
-from artimuse_desktop.scoring.types import ATTRIBUTES, PhotoInput
+from artimuse_desktop.scoring.backend import Backend
+from artimuse_desktop.scoring.types import PhotoInput
+from artimuse_desktop.vocabulary import ATTRIBUTES
 from tests.artimuse.conftest import FIXTURE_DIR
 
 pytestmark = pytest.mark.model

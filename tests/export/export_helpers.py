@@ -17,7 +17,7 @@ from PIL import Image
 
 from artimuse_desktop.catalog import Catalog
 from artimuse_desktop.catalog.models import Assessment, AttributeScore, MeasureValue, Photo
-from artimuse_desktop.scoring.types import ATTRIBUTES
+from artimuse_desktop.vocabulary import ATTRIBUTES
 
 REPO = Path(__file__).resolve().parents[2]
 EXIFTOOL_CONFIG = REPO / "resources" / "exiftool" / "artimuse.config"

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from artimuse_desktop.cancel import CancelToken
 from artimuse_desktop.errors import ExportError
 from artimuse_desktop.export import copier
 from artimuse_desktop.export.copier import ExportProgress, execute_plan
 from artimuse_desktop.export.plan import build_plan
 from artimuse_desktop.export.selection import Selection, select_photos
-from artimuse_desktop.scoring.backend import CancelToken
 from tests.export.export_helpers import Library, add_photo, all_files, digest, snapshot, write_jpeg
 
 

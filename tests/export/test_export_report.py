@@ -12,7 +12,7 @@ from artimuse_desktop.export.copier import execute_plan
 from artimuse_desktop.export.plan import build_plan
 from artimuse_desktop.export.report import write_reports
 from artimuse_desktop.export.selection import Selection, select_photos
-from artimuse_desktop.scoring.types import ATTRIBUTES
+from artimuse_desktop.vocabulary import ATTRIBUTES
 from tests.export.export_helpers import Library
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from artimuse_desktop.catalog.db import Catalog
 from artimuse_desktop.catalog.queries import PhotoFilter, SortSpec, photo_ids
 from artimuse_desktop.gui.filter_bar import FLAG_CHOICES, RATING_CHOICES
-from artimuse_desktop.scoring.types import ATTRIBUTES
+from artimuse_desktop.vocabulary import ATTRIBUTES
 
 from .conftest import add_assessment, set_score_model, wait_idle
 

@@ -10,7 +10,7 @@ from PySide6.QtCore import QPoint, Qt
 from artimuse_desktop.catalog.db import Catalog
 from artimuse_desktop.gui.side_panel import ABSENT
 from artimuse_desktop.gui.thumbnail_loader import FULL
-from artimuse_desktop.scoring.types import ATTRIBUTES
+from artimuse_desktop.vocabulary import ATTRIBUTES
 
 from .conftest import add_assessment, set_score_model, wait_idle
 

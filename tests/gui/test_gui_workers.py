@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
+from artimuse_desktop.cancel import CancelToken
 from artimuse_desktop.catalog.db import Catalog
-from artimuse_desktop.scoring.backend import Availability, CancelToken, TokenCallback
+from artimuse_desktop.scoring.backend import Availability, TokenCallback
 from artimuse_desktop.scoring.types import PhotoInput, ScoreResult
 
 from .conftest import PhotoSpec, add_photos, wait_idle, write_jpeg
@@ -175,7 +176,7 @@ def test_critique_streams_into_the_side_panel(
         panel.critique_button.click()
     assert len(tokens) == 6 and tokens[0][0] == photos[1]
     wait_idle(qtbot, window)
-    from artimuse_desktop.scoring.types import ATTRIBUTES
+    from artimuse_desktop.vocabulary import ATTRIBUTES
 
     qtbot.waitUntil(lambda: panel.attribute_rows[ATTRIBUTES[0]].critique.text() == "Warm light, calm mood.")
     assert panel.critique_button.text() == "Write critique"

@@ -14,12 +14,12 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
+from artimuse_desktop.cancel import CancelToken
 from artimuse_desktop.catalog.db import Catalog
 from artimuse_desktop.catalog.models import LibraryRoot, Photo
 from artimuse_desktop.imaging.thumbnails import ThumbnailCache
 from artimuse_desktop.library import indexer
 from artimuse_desktop.library.indexer import IndexProgress, index_roots, make_previews
-from artimuse_desktop.scoring.backend import CancelToken
 from tests.library import imagefactory as images
 
 

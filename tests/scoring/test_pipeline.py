@@ -13,10 +13,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from artimuse_desktop.cancel import CancelToken
 from artimuse_desktop.catalog import Catalog, queries
 from artimuse_desktop.catalog.models import Assessment
 from artimuse_desktop.errors import OutOfMemoryError
-from artimuse_desktop.scoring.backend import Availability, CancelToken
+from artimuse_desktop.scoring.backend import Availability
 from artimuse_desktop.scoring.pipeline import ScoringProgress, run_scoring
 from artimuse_desktop.scoring.registry import create_backend
 from artimuse_desktop.scoring.types import PhotoInput, ScoreResult

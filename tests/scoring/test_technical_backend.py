@@ -13,7 +13,8 @@ from artimuse_desktop.errors import ModelError
 from artimuse_desktop.scoring.backend import Backend
 from artimuse_desktop.scoring.registry import create_backend
 from artimuse_desktop.scoring.technical.backend import ANALYSIS_EDGE, PrepareFailure, TechnicalBackend
-from artimuse_desktop.scoring.types import ATTRIBUTES, PhotoInput
+from artimuse_desktop.scoring.types import PhotoInput
+from artimuse_desktop.vocabulary import ATTRIBUTES
 from tests.images import photo_like
 
 MEASURED = {"Technical Execution", "Composition & Design"}

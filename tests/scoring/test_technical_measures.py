@@ -17,7 +17,7 @@ from PIL import Image, ImageFilter
 from artimuse_desktop.scoring.technical import measures as m
 from artimuse_desktop.scoring.technical import notes
 from artimuse_desktop.scoring.technical.saliency import salient_center, spectral_residual
-from artimuse_desktop.scoring.types import ATTRIBUTES
+from artimuse_desktop.vocabulary import ATTRIBUTES
 
 Array = npt.NDArray[np.float32]
 

@@ -18,10 +18,11 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from artimuse_desktop.cancel import CancelToken
 from artimuse_desktop.errors import DecodeError, ModelUnavailableError, PhotoError
 from artimuse_desktop.scoring.artimuse import discovery, prompts, store
 from artimuse_desktop.scoring.artimuse.preprocess import INPUT_SIZE, preprocess
-from artimuse_desktop.scoring.backend import Availability, CancelToken, TokenCallback
+from artimuse_desktop.scoring.backend import Availability, TokenCallback
 from artimuse_desktop.scoring.types import (
     ATTRIBUTES,
     AttributeResult,

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from artimuse_desktop.cancel import CancelToken
 from artimuse_desktop.scoring.artimuse import prompts
 from artimuse_desktop.scoring.artimuse.model import LoadedModel, oom_guard
-from artimuse_desktop.scoring.backend import CancelToken, TokenCallback
+from artimuse_desktop.scoring.backend import TokenCallback
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ system message. Bump ``PROMPT_VERSION`` whenever anything in this module changes
 
 from __future__ import annotations
 
-from artimuse_desktop.scoring.types import ATTRIBUTES
+from artimuse_desktop.vocabulary import ATTRIBUTES
 
 PROMPT_VERSION = 1
 

@@ -17,8 +17,9 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
+from artimuse_desktop.cancel import CancelToken
 from artimuse_desktop.errors import ModelError, PhotoError
-from artimuse_desktop.scoring.backend import Availability, CancelToken, TokenCallback
+from artimuse_desktop.scoring.backend import Availability, TokenCallback
 from artimuse_desktop.scoring.technical.measures import analyze
 from artimuse_desktop.scoring.technical.notes import build_result
 from artimuse_desktop.scoring.types import PhotoInput, ScoreResult
