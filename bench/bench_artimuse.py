@@ -130,12 +130,13 @@ def build_random_model(shape: str, device: str, dtype_name: str) -> Any:
     import torch
     from transformers import AutoTokenizer, InternVLConfig, InternVLForConditionalGeneration
 
-    from artimuse_desktop.scoring.artimuse import convert, store
+    from artimuse_desktop.scoring.artimuse import store
+    from artimuse_desktop.scoring.artimuse.convert.config_mapping import native_config_from_original
     from artimuse_desktop.scoring.artimuse.model import LoadedModel, ModelSpec
 
     entry = store.get_model("tiny")
     sidecar = store.read_sidecar(entry)
-    native = convert.native_config_from_original(original_config(shape), sidecar["image_token_id"])
+    native = native_config_from_original(original_config(shape), sidecar["image_token_id"])
     native.pop("dtype", None)
     config = InternVLConfig(**native)
     config._attn_implementation = "sdpa" if device != "cpu" else "eager"
@@ -257,9 +258,9 @@ def critique_speed(lm: Any, photo: Path, max_new_tokens: int) -> dict[str, float
 def run_gpu_mode(args: argparse.Namespace) -> dict[str, Any]:
     import torch
 
-    from artimuse_desktop.scoring.artimuse import model as model_module
+    from artimuse_desktop.scoring.artimuse.devices import detect_device
 
-    device = model_module.detect_device(args.device)
+    device = detect_device(args.device)
     dtype_name = args.dtype or ("bfloat16" if device != "cpu" else "float32")
     with tempfile.TemporaryDirectory() as tmp:
         install_fixture(Path(tmp) / "models")

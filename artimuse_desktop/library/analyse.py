@@ -14,7 +14,8 @@ from typing import Any
 
 from artimuse_desktop.errors import DecodeError
 from artimuse_desktop.imaging import formats
-from artimuse_desktop.imaging.decode import decode, read_source
+from artimuse_desktop.imaging.decode import decode
+from artimuse_desktop.imaging.source import read_source
 from artimuse_desktop.library.fingerprint import fingerprint_bytes, fingerprint_file
 from artimuse_desktop.library.metadata import read_metadata
 

@@ -21,6 +21,18 @@ class Availability:
     reason: str
 
 
+@dataclass(frozen=True)
+class BackendInfo:
+    """One entry of the model list: lives here, below the registry and every backend's discovery, so both
+    can speak it without importing each other."""
+
+    name: str
+    description: str
+    available: bool
+    reason: str
+    experimental: bool = False
+
+
 TokenCallback = Callable[[str, str], None]
 """Streaming critique text: called with (attribute, new_text_fragment)."""
 

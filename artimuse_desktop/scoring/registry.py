@@ -9,21 +9,11 @@ weights. Names: ``technical`` (built in, default), ``artimuse`` (the default ins
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
 
 from artimuse_desktop.errors import ModelUnavailableError
-from artimuse_desktop.scoring.backend import Backend
+from artimuse_desktop.scoring.backend import Backend, BackendInfo
 
 DEFAULT_BACKEND = "technical"
-
-
-@dataclass(frozen=True)
-class BackendInfo:
-    name: str
-    description: str
-    available: bool
-    reason: str
-    experimental: bool = False
 
 
 def list_backends() -> list[BackendInfo]:

@@ -14,7 +14,9 @@ import pytest
 
 from artimuse_desktop.cli import main
 from artimuse_desktop.errors import ModelError, ModelUnavailableError
-from artimuse_desktop.scoring.artimuse import convert, store
+from artimuse_desktop.scoring.artimuse import store
+from artimuse_desktop.scoring.artimuse.convert import checkpoint as conversion
+from artimuse_desktop.scoring.artimuse.convert import safetensors_io
 from tests.artimuse.conftest import FIXTURE_DIR, MODEL_NAME
 
 NON_WEIGHT_FILES = (
@@ -48,7 +50,7 @@ def test_models_add_registers_checksum_size_and_default(tiny_store: Path, use_ti
     entry = entries[0]
     weights = tiny_store / MODEL_NAME / "model.safetensors"
     assert entry.checksum == hashlib.sha256(weights.read_bytes()).hexdigest()
-    assert entry.checksum == convert.sha256_of_shards(tiny_store / MODEL_NAME)
+    assert entry.checksum == safetensors_io.sha256_of_shards(tiny_store / MODEL_NAME)
     assert entry.size == 823_040 and entry.num_parameters == 411_520
     assert entry.layout == "internvl_chat" and entry.default
     assert entry.source == str(FIXTURE_DIR.resolve())
@@ -83,16 +85,16 @@ def test_special_tokens_follow_the_checkpoints_tokenizer(tmp_path: Path) -> None
     special = json.loads((folder / "special_tokens_map.json").read_text())
     special["additional_special_tokens"] += ["<box>", "</box>"]
     (folder / "special_tokens_map.json").write_text(json.dumps(special))
-    checkpoint = convert.inspect_checkpoint(folder)
+    checkpoint = conversion.inspect_checkpoint(folder)
     assert checkpoint.sidecar["dropped_token_ids"] == [723, 724, 725, 733, 734]
 
 
 def test_conversion_splits_qkv_and_renames_byte_exactly(tiny_store: Path) -> None:
-    source = convert.read_header(FIXTURE_DIR / "model.safetensors")
-    ours = convert.read_header(tiny_store / MODEL_NAME / "model.safetensors")
+    source = safetensors_io.read_header(FIXTURE_DIR / "model.safetensors")
+    ours = safetensors_io.read_header(tiny_store / MODEL_NAME / "model.safetensors")
     assert len(ours) == len(source) + 2 * 2 * 2  # per vision layer, qkv weight+bias -> 3 tensors each
 
-    def raw(ref: convert.TensorRef) -> bytes:
+    def raw(ref: safetensors_io.TensorRef) -> bytes:
         with ref.file.open("rb") as handle:
             handle.seek(ref.start)
             return handle.read(ref.nbytes)
@@ -176,8 +178,8 @@ def test_missing_files_give_clear_errors(tmp_path: Path) -> None:
 
 def test_missing_shard_named(tmp_path: Path) -> None:
     folder = copy_fixture(tmp_path / "sharded", weights=False)
-    tensors = convert.read_header(FIXTURE_DIR / "model.safetensors")
-    shards, _ = convert.write_shards(sorted(tensors.items()), folder, max_shard_bytes=300_000)
+    tensors = safetensors_io.read_header(FIXTURE_DIR / "model.safetensors")
+    shards, _ = safetensors_io.write_shards(sorted(tensors.items()), folder, max_shard_bytes=300_000)
     assert len(shards) > 1 and (folder / "model.safetensors.index.json").is_file()
     shards[1].path.unlink()
     with pytest.raises(ModelError) as info:
@@ -186,10 +188,10 @@ def test_missing_shard_named(tmp_path: Path) -> None:
 
 
 def test_missing_and_misshapen_tensors_named(tmp_path: Path) -> None:
-    tensors = convert.read_header(FIXTURE_DIR / "model.safetensors")
+    tensors = safetensors_io.read_header(FIXTURE_DIR / "model.safetensors")
     folder = copy_fixture(tmp_path / "missing_key", weights=False)
     dropped = "language_model.model.layers.1.mlp.down_proj.weight"
-    convert.write_shards([(n, r) for n, r in tensors.items() if n != dropped], folder, max_shard_bytes=10**9)
+    safetensors_io.write_shards([(n, r) for n, r in tensors.items() if n != dropped], folder, max_shard_bytes=10**9)
     with pytest.raises(ModelError) as info:
         store.add_model(folder, "x")
     assert "model.language_model.layers.1.mlp.down_proj.weight" in info.value.message
@@ -208,7 +210,7 @@ def test_missing_and_misshapen_tensors_named(tmp_path: Path) -> None:
     folder = copy_fixture(tmp_path / "extra", weights=False)
     odd = dict(tensors)
     odd["vision_model.something_else"] = tensors["vision_model.encoder.layers.0.ls1"]
-    convert.write_shards(sorted(odd.items()), folder, max_shard_bytes=10**9)
+    safetensors_io.write_shards(sorted(odd.items()), folder, max_shard_bytes=10**9)
     with pytest.raises(ModelError, match=r"vision_model\.something_else \(in model\.safetensors\)"):
         store.add_model(folder, "x")
 
@@ -268,7 +270,7 @@ def test_startup_modules_do_not_import_torch() -> None:
         "import sys\n"
         "from artimuse_desktop.scoring import registry\n"
         "import artimuse_desktop.scoring.artimuse.discovery, artimuse_desktop.scoring.artimuse.store\n"
-        "import artimuse_desktop.scoring.artimuse.convert, artimuse_desktop.scoring.artimuse.backend\n"
+        "import artimuse_desktop.scoring.artimuse.convert.checkpoint, artimuse_desktop.scoring.artimuse.backend\n"
         "import artimuse_desktop.commands.models\n"
         "registry.list_backends()\n"
         "heavy = ('torch', 'transformers', 'safetensors', 'huggingface_hub')\n"
@@ -279,14 +281,14 @@ def test_startup_modules_do_not_import_torch() -> None:
 
 
 def test_memory_check_refuses_with_advice(monkeypatch: pytest.MonkeyPatch) -> None:
-    from artimuse_desktop.scoring.artimuse import model
+    from artimuse_desktop.scoring.artimuse import devices
 
-    monkeypatch.setattr(model, "free_bytes", lambda device: 11 * 10**9)
+    monkeypatch.setattr(devices, "free_bytes", lambda device: 11 * 10**9)
     params_8b = 7_940_000_000
     with pytest.raises(ModelUnavailableError) as info:
-        model.check_memory(params_8b, "cuda:0", "bfloat16")
+        devices.check_memory(params_8b, "cuda:0", "bfloat16")
     assert info.value.message == "the model needs about 18 GB (bfloat16), cuda:0 has 11 GB free"
     assert info.value.hint == "try --quantize 4bit or --device cpu"
-    model.check_memory(params_8b, "cuda:0", "4bit")  # about 6 GB: fits
+    devices.check_memory(params_8b, "cuda:0", "4bit")  # about 6 GB: fits
     with pytest.raises(ModelUnavailableError, match="needs about 36 GB"):
-        model.check_memory(params_8b, "cpu", "float32")
+        devices.check_memory(params_8b, "cpu", "float32")

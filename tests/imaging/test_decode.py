@@ -11,7 +11,7 @@ import pytest
 from PIL import Image, JpegImagePlugin
 
 from artimuse_desktop.errors import DecodeError, ImageTooLargeError
-from artimuse_desktop.imaging import decode
+from artimuse_desktop.imaging import decode, raster_decode, source
 from tests.library import imagefactory as images
 
 PILLOW_FORMATS = ["JPEG", "PNG", "TIFF", "WEBP", "HEIC", "AVIF"]
@@ -146,18 +146,18 @@ def test_decompression_bomb_is_refused_before_decoding(tmp_path: Path) -> None:
 
 def test_bomb_limit_is_configurable(tmp_path: Path) -> None:
     path = images.save(images.photo_like(200, 100), tmp_path / "bomb.jpg", "JPEG")
-    previous = decode.get_max_pixels()
-    assert previous == decode.DEFAULT_MAX_PIXELS == 250_000_000
+    previous = source.get_max_pixels()
+    assert previous == source.DEFAULT_MAX_PIXELS == 250_000_000
     try:
-        decode.set_max_pixels(19_999)
+        source.set_max_pixels(19_999)
         with pytest.raises(ImageTooLargeError, match=r"limit of 0\.019999 megapixels"):
             decode.load_for_analysis(path)
-        decode.set_max_pixels(20_000)
+        source.set_max_pixels(20_000)
         assert decode.load_for_analysis(path).size == (200, 100)
     finally:
-        decode.set_max_pixels(previous)
+        source.set_max_pixels(previous)
     with pytest.raises(ValueError):
-        decode.set_max_pixels(0)
+        source.set_max_pixels(0)
 
 
 def test_raw_bomb_is_refused(tmp_path: Path) -> None:
@@ -244,8 +244,8 @@ def test_image_size_reads_headers_only(tmp_path: Path) -> None:
 
 
 def test_heif_opener_is_registered_once() -> None:
-    decode.ensure_heif_opener()
-    decode.ensure_heif_opener()
+    raster_decode.ensure_heif_opener()
+    raster_decode.ensure_heif_opener()
     assert "HEIF" in Image.OPEN
 
 

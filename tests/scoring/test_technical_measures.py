@@ -14,8 +14,8 @@ import numpy.typing as npt
 import pytest
 from PIL import Image, ImageFilter
 
+from artimuse_desktop.scoring.technical import composition, detail, exposure, notes
 from artimuse_desktop.scoring.technical import measures as m
-from artimuse_desktop.scoring.technical import notes
 from artimuse_desktop.scoring.technical.saliency import salient_center, spectral_residual
 from artimuse_desktop.vocabulary import ATTRIBUTES
 
@@ -195,7 +195,7 @@ def test_added_noise_raises_the_noise_estimate(photo: Image.Image, base: m.Analy
 def test_immerkaer_estimate_is_calibrated_on_pure_noise() -> None:
     rng = np.random.default_rng(3)
     flat = np.full((300, 400), 120.0, np.float32) + rng.normal(0, 6.0, (300, 400)).astype(np.float32)
-    assert m.noise_sigma(flat) == pytest.approx(6.0, rel=0.1)
+    assert detail.noise_sigma(flat) == pytest.approx(6.0, rel=0.1)
 
 
 def test_overexposure_raises_highlight_clipping(photo: Image.Image, base: m.Analysis) -> None:
@@ -214,7 +214,7 @@ def test_tones_read_a_known_histogram() -> None:
     y[:, :10] = 255.0  # 10 % white
     y[:, 10:30] = 0.0  # 20 % black
     y[:, 30:] = 128.0
-    tones = m.tones(y)
+    tones = exposure.tones(y)
     assert tones.highlights_clipped == pytest.approx(0.10)
     assert tones.shadows_clipped == pytest.approx(0.20)
     assert tones.tonal_range == 255.0
@@ -253,7 +253,7 @@ def test_rotating_the_frame_raises_the_tilt(photo: Image.Image) -> None:
 def test_no_horizon_is_reported_as_not_found() -> None:
     rng = np.random.default_rng(4)
     clutter = rng.random((341, 512)).astype(np.float32) * 255.0
-    assert not m.horizon_tilt(clutter).found
+    assert not composition.horizon_tilt(clutter).found
 
 
 def test_subject_on_a_thirds_point_beats_one_in_the_corner() -> None:
@@ -267,9 +267,9 @@ def test_subject_on_a_thirds_point_beats_one_in_the_corner() -> None:
 
 
 def test_thirds_distance_formula() -> None:
-    assert m.thirds_distance(1 / 3, 2 / 3, 600, 400) == pytest.approx(0.0)
-    assert m.thirds_distance(0.5, 0.5, 600, 400) == pytest.approx(1 / 6)
-    assert m.thirds_distance(0.0, 0.0, 600, 400) == pytest.approx(1 / 3)
+    assert composition.thirds_distance(1 / 3, 2 / 3, 600, 400) == pytest.approx(0.0)
+    assert composition.thirds_distance(0.5, 0.5, 600, 400) == pytest.approx(1 / 6)
+    assert composition.thirds_distance(0.0, 0.0, 600, 400) == pytest.approx(1 / 3)
 
 
 def test_saliency_marks_an_odd_one_out() -> None:

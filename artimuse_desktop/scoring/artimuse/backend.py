@@ -23,13 +23,8 @@ from artimuse_desktop.errors import DecodeError, ModelUnavailableError, PhotoErr
 from artimuse_desktop.scoring.artimuse import discovery, prompts, store
 from artimuse_desktop.scoring.artimuse.preprocess import INPUT_SIZE, preprocess
 from artimuse_desktop.scoring.backend import Availability, TokenCallback
-from artimuse_desktop.scoring.types import (
-    ATTRIBUTES,
-    AttributeResult,
-    PhotoInput,
-    ScoreResult,
-    canonical_attribute,
-)
+from artimuse_desktop.scoring.types import AttributeResult, PhotoInput, ScoreResult
+from artimuse_desktop.vocabulary import ATTRIBUTES, canonical_attribute
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,8 @@ from typing import Any
 
 from artimuse_desktop.cancel import CancelToken
 from artimuse_desktop.scoring.artimuse import prompts
-from artimuse_desktop.scoring.artimuse.model import LoadedModel, oom_guard
+from artimuse_desktop.scoring.artimuse.devices import oom_guard
+from artimuse_desktop.scoring.artimuse.model import LoadedModel
 from artimuse_desktop.scoring.backend import TokenCallback
 
 log = logging.getLogger(__name__)

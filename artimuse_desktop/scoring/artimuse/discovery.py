@@ -11,7 +11,7 @@ import os
 
 from artimuse_desktop.errors import ModelError
 from artimuse_desktop.scoring.artimuse import store
-from artimuse_desktop.scoring.registry import BackendInfo
+from artimuse_desktop.scoring.backend import BackendInfo
 
 REQUIRED_PACKAGES: tuple[str, ...] = ("torch", "transformers", "safetensors", "tokenizers")
 INSTALL_HINT = "pip install 'artimuse-desktop[artimuse]'"

@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 
 from artimuse_desktop.scoring.artimuse import prompts
-from artimuse_desktop.scoring.artimuse.model import LoadedModel, oom_guard
+from artimuse_desktop.scoring.artimuse.devices import oom_guard
+from artimuse_desktop.scoring.artimuse.model import LoadedModel
 
 
 @dataclass(frozen=True)

@@ -184,7 +184,7 @@ def add_model(
     The conversion writes into a hidden temporary folder next to the final one and renames it into place only
     when complete, so a crash or Ctrl+C never leaves a half-written model behind.
     """
-    from artimuse_desktop.scoring.artimuse import convert
+    from artimuse_desktop.scoring.artimuse.convert import checkpoint as conversion
 
     source_path = Path(source).expanduser()
     name = validate_name(name or default_name_for(str(source_path.resolve())))
@@ -193,7 +193,7 @@ def add_model(
             f"a model named {name!r} is already installed",
             hint=f"pick another --name, or remove it first: `artimuse-desktop models remove {name}`",
         )
-    checkpoint = convert.inspect_checkpoint(source_path)  # all validation before anything is written
+    checkpoint = conversion.inspect_checkpoint(source_path)  # all validation before anything is written
     root = paths.models_dir()
     root.mkdir(parents=True, exist_ok=True)
     final = root / name
@@ -201,7 +201,7 @@ def add_model(
         raise ModelError(f"{final} already exists but is not in the manifest", hint="delete or move that folder")
     staging = Path(tempfile.mkdtemp(prefix=f".adding-{name}-", dir=root))
     try:
-        result = convert.convert_checkpoint(checkpoint, staging, progress=progress)
+        result = conversion.convert_checkpoint(checkpoint, staging, progress=progress)
         os.chmod(staging, 0o755)  # mkdtemp makes it private; the model is no secret
         os.replace(staging, final)
     except BaseException:
