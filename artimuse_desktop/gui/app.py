@@ -1,4 +1,4 @@
-"""QApplication set-up: a rotating log file, the theme, the main window and a clean exit.
+"""QApplication set-up: a rotating log file, the theme (from ``theme``), the main window and a clean exit.
 
 Start-up must stay light (the window should be up in about a second): nothing here imports a scoring model;
 the worker thread imports a backend only when a job asks for it.
@@ -16,49 +16,18 @@ from pathlib import Path
 from types import TracebackType
 
 from PySide6.QtCore import QEvent, QObject, QTimer, qInstallMessageHandler
-from PySide6.QtGui import QColor, QFileOpenEvent, QFont, QIcon, QPalette
+from PySide6.QtGui import QFileOpenEvent, QFont, QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from artimuse_desktop import paths
 from artimuse_desktop import settings as settings_module
+from artimuse_desktop.gui.theme import THEMES_DIR, apply_theme
 
 log = logging.getLogger(__name__)
 
 #: Set to 1 to print the time from process start to the first shown window, then quit (bench/bench_gui.py).
 EXIT_AFTER_SHOW_ENV = "ARTIMUSE_GUI_EXIT_AFTER_SHOW"
 LOG_FILE_NAME = "artimuse-desktop.log"
-
-#: Neutral greys only (no colour tint) so photographers judge colour against them.
-PALETTES: dict[str, dict[str, str]] = {
-    "dark": {
-        "window": "#2b2b2b",
-        "base": "#222222",
-        "alt": "#333333",
-        "button": "#3a3a3a",
-        "text": "#dedede",
-        "muted": "#9a9a9a",
-        "bright": "#ffffff",
-        "highlight": "#5e5e5e",
-        "highlighted_text": "#ffffff",
-        "mid": "#474747",
-        "dark": "#1a1a1a",
-        "tooltip": "#3a3a3a",
-    },
-    "light": {
-        "window": "#e6e6e6",
-        "base": "#f4f4f4",
-        "alt": "#dadada",
-        "button": "#d4d4d4",
-        "text": "#1f1f1f",
-        "muted": "#636363",
-        "bright": "#000000",
-        "highlight": "#a8a8a8",
-        "highlighted_text": "#000000",
-        "mid": "#bdbdbd",
-        "dark": "#cfcfcf",
-        "tooltip": "#f8f8f8",
-    },
-}
 
 
 def seconds_since_process_start() -> float | None:
@@ -121,59 +90,6 @@ def _excepthook(kind: type[BaseException], value: BaseException, tb: TracebackTy
     sys.__excepthook__(kind, value, tb)
 
 
-def theme_stylesheet(name: str) -> str:
-    """The theme's QSS with ``{themes}`` (its image folder) made absolute, since QSS resolves ``url()`` against
-    the working directory."""
-    folder = Path(__file__).with_name("themes")
-    path = folder / f"{name}.qss"
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError:
-        log.warning("theme %s not found at %s", name, path)
-        return ""
-    return text.replace("{themes}", folder.as_posix())
-
-
-def make_palette(name: str) -> QPalette:
-    colors = PALETTES.get(name, PALETTES["dark"])
-    palette = QPalette()
-    roles = {
-        QPalette.ColorRole.Window: "window",
-        QPalette.ColorRole.WindowText: "text",
-        QPalette.ColorRole.Base: "base",
-        QPalette.ColorRole.AlternateBase: "alt",
-        QPalette.ColorRole.ToolTipBase: "tooltip",
-        QPalette.ColorRole.ToolTipText: "text",
-        QPalette.ColorRole.PlaceholderText: "muted",
-        QPalette.ColorRole.Text: "text",
-        QPalette.ColorRole.Button: "button",
-        QPalette.ColorRole.ButtonText: "text",
-        QPalette.ColorRole.BrightText: "bright",
-        QPalette.ColorRole.Highlight: "highlight",
-        QPalette.ColorRole.HighlightedText: "highlighted_text",
-        QPalette.ColorRole.Mid: "mid",
-        QPalette.ColorRole.Dark: "dark",
-        QPalette.ColorRole.Light: "alt",
-        QPalette.ColorRole.Midlight: "mid",
-        QPalette.ColorRole.Shadow: "dark",
-        QPalette.ColorRole.Link: "bright",
-    }
-    for role, key in roles.items():
-        palette.setColor(role, QColor(colors[key]))
-    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.WindowText, QPalette.ColorRole.ButtonText):
-        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor(colors["muted"]))
-    return palette
-
-
-def apply_theme(app: QApplication, name: str) -> None:
-    """Fusion style + a neutral palette + the theme's QSS."""
-    if app.style().name().lower() != "fusion":
-        app.setStyle("Fusion")
-    app.setPalette(make_palette(name))
-    app.setStyleSheet(theme_stylesheet(name))
-    app.setProperty("artimuse_theme", name)
-
-
 class FileOpenForwarder(QObject):
     """macOS sends "Open with" from Finder (and drops on the Dock icon) as QFileOpenEvent to the
     application, not as command-line arguments: hand those paths to the window like ``gui PATH``."""
@@ -199,7 +115,7 @@ def create_application() -> QApplication:
     app.setApplicationDisplayName("ArtiMuse Desktop")
     # Ties windows to app.artimuse.Desktop.desktop (Wayland uses it for the taskbar icon and grouping).
     app.setDesktopFileName("app.artimuse.Desktop")
-    app.setWindowIcon(QIcon(str(Path(__file__).with_name("themes") / "app-icon.svg")))
+    app.setWindowIcon(QIcon(str(THEMES_DIR / "app-icon.svg")))
     font = app.font()
     if font.pointSizeF() < 9:
         font = QFont(font)

@@ -13,10 +13,10 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from artimuse_desktop.catalog.queries import PhotoRecord
+from artimuse_desktop.catalog.records import PhotoRecord
 from artimuse_desktop.gui.image_store import ImageStore
 from artimuse_desktop.gui.loupe import ZoomableImage, displayed_size
-from artimuse_desktop.gui.style import set_role
+from artimuse_desktop.gui.theme import set_role
 from artimuse_desktop.gui.thumbnail_loader import FULL, PREVIEW
 
 MAX_PANES = 4

@@ -1,7 +1,8 @@
 """Paints one grid cell: the thumbnail and its badges (score, flag, stars, colour label, burst stack).
 
 Painting is done by hand rather than with widgets per cell so a grid of 100,000 photos costs only the cells
-on screen. Colours of the chrome are neutral greys from the palette; only the badges carry colour.
+on screen. Colours of the chrome are neutral greys from the palette; only the badges (``badges``) and the
+colour label (``theme.label_qcolor``) carry colour.
 """
 
 from __future__ import annotations
@@ -12,16 +13,15 @@ from PySide6.QtGui import (
     QFont,
     QFontMetrics,
     QPainter,
-    QPainterPath,
     QPalette,
     QPen,
     QPixmap,
-    QPolygonF,
 )
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from artimuse_desktop.catalog.models import STATUS_ERROR, STATUS_MISSING
-from artimuse_desktop.catalog.queries import PhotoRecord
+from artimuse_desktop.catalog.records import PhotoRecord
+from artimuse_desktop.gui.badges import draw_flag, draw_pill, draw_stars, fit_rect, score_text
 from artimuse_desktop.gui.grid_model import (
     BURST_COUNT_ROLE,
     BURST_MEMBER_ROLE,
@@ -30,121 +30,13 @@ from artimuse_desktop.gui.grid_model import (
     RECORD_ROLE,
     PhotoGridModel,
 )
+from artimuse_desktop.gui.theme import label_qcolor
+from artimuse_desktop.vocabulary import Flag
 
-LABEL_COLORS: dict[str, QColor] = {
-    "red": QColor("#d9453b"),
-    "yellow": QColor("#e3c13b"),
-    "green": QColor("#4caf50"),
-    "blue": QColor("#3d7fd9"),
-    "purple": QColor("#9c5ad1"),
-}
-REJECT_COLOR = QColor("#e0453a")
-PICK_COLOR = QColor("#f4f4f4")
 FOOTER = 22
 MARGIN = 4
 
 _Index = QModelIndex | QPersistentModelIndex
-
-
-def score_text(score: float | None) -> str:
-    return "—" if score is None else f"{score:.0f}"
-
-
-def draw_pill(painter: QPainter, anchor: QPointF, text: str, *, align_right: bool = False, bold: bool = True) -> QRectF:
-    """A dark translucent rounded label, readable over any photo."""
-    font = QFont(painter.font())
-    font.setBold(bold)
-    font.setPointSizeF(max(7.0, font.pointSizeF() * 0.95))
-    painter.setFont(font)
-    metrics = QFontMetrics(font)
-    width = metrics.horizontalAdvance(text) + 10
-    height = metrics.height() + 2
-    x = anchor.x() - width if align_right else anchor.x()
-    rect = QRectF(x, anchor.y(), width, height)
-    painter.setPen(Qt.PenStyle.NoPen)
-    painter.setBrush(QColor(20, 20, 20, 190))
-    painter.drawRoundedRect(rect, height / 2, height / 2)
-    painter.setPen(QColor("#f2f2f2"))
-    painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
-    return rect
-
-
-def draw_flag(painter: QPainter, rect: QRectF, flag: int) -> None:
-    """Pick: a white flag; reject: a red disc with a cross (Lightroom's symbols)."""
-    if flag == 0:
-        return
-    painter.save()
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    side = min(rect.width(), rect.height())
-    box = QRectF(rect.right() - side, rect.top(), side, side)
-    painter.setPen(Qt.PenStyle.NoPen)
-    painter.setBrush(QColor(20, 20, 20, 170))
-    painter.drawEllipse(box)
-    inner = box.adjusted(side * 0.27, side * 0.24, -side * 0.27, -side * 0.24)
-    if flag > 0:
-        pole = QPen(PICK_COLOR, max(1.2, side / 14))
-        painter.setPen(pole)
-        painter.drawLine(QPointF(inner.left(), inner.top()), QPointF(inner.left(), inner.bottom()))
-        cloth = QPolygonF(
-            [
-                QPointF(inner.left(), inner.top()),
-                QPointF(inner.right(), inner.top() + inner.height() * 0.28),
-                QPointF(inner.left(), inner.top() + inner.height() * 0.56),
-            ]
-        )
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(PICK_COLOR)
-        painter.drawPolygon(cloth)
-    else:
-        painter.setBrush(REJECT_COLOR)
-        painter.drawEllipse(box.adjusted(1, 1, -1, -1))
-        painter.setPen(QPen(QColor("#ffffff"), max(1.5, side / 9), Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
-        cross = box.adjusted(side * 0.32, side * 0.32, -side * 0.32, -side * 0.32)
-        painter.drawLine(cross.topLeft(), cross.bottomRight())
-        painter.drawLine(cross.topRight(), cross.bottomLeft())
-    painter.restore()
-
-
-def draw_stars(painter: QPainter, origin: QPointF, rating: int, size: float, color: QColor, dim: QColor) -> float:
-    """Five stars (filled up to ``rating``, dots after it); returns the width used."""
-    painter.save()
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    painter.setPen(Qt.PenStyle.NoPen)
-    step = size * 1.15
-    for i in range(5):
-        center = QPointF(origin.x() + i * step + size / 2, origin.y() + size / 2)
-        if i < rating:
-            painter.setBrush(color)
-            painter.drawPath(_star_path(center, size / 2))
-        else:
-            painter.setBrush(dim)
-            painter.drawEllipse(center, size * 0.1, size * 0.1)
-    painter.restore()
-    return 5 * step
-
-
-def _star_path(center: QPointF, radius: float) -> QPainterPath:
-    import math
-
-    path = QPainterPath()
-    for i in range(10):
-        r = radius if i % 2 == 0 else radius * 0.45
-        angle = -math.pi / 2 + i * math.pi / 5
-        point = QPointF(center.x() + r * math.cos(angle), center.y() + r * math.sin(angle))
-        if i == 0:
-            path.moveTo(point)
-        else:
-            path.lineTo(point)
-    path.closeSubpath()
-    return path
-
-
-def fit_rect(area: QRectF, width: int, height: int) -> QRectF:
-    if width <= 0 or height <= 0:
-        return QRectF(area)
-    scale = min(area.width() / width, area.height() / height)
-    w, h = width * scale, height * scale
-    return QRectF(area.x() + (area.width() - w) / 2, area.y() + (area.height() - h) / 2, w, h)
 
 
 class GridDelegate(QStyledItemDelegate):
@@ -202,7 +94,7 @@ class GridDelegate(QStyledItemDelegate):
             failure = index.data(FAILED_ROLE)
             member = bool(index.data(BURST_MEMBER_ROLE))
         image_rect = self._draw_image(painter, image_area, pixmap, record, failure, burst_count)
-        if record.flag < 0:  # rejects are dimmed, as in Lightroom
+        if record.flag == Flag.REJECT:  # rejects are dimmed, as in Lightroom
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(QColor(0, 0, 0, 120))
             painter.drawRect(image_rect)
@@ -284,7 +176,7 @@ class GridDelegate(QStyledItemDelegate):
         )
         right = footer.right()
         if record.color_label:
-            color = LABEL_COLORS.get(record.color_label, QColor("#888888"))
+            color = label_qcolor(record.color_label)
             swatch = QRectF(right - 12, footer.center().y() - 6, 12, 12)
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(color)

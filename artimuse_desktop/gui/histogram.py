@@ -16,6 +16,15 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 LOW, HIGH = 0.0, 100.0
 
 
+def range_text(low: float | None, high: float | None) -> str:
+    """What the label beside the histogram says: "any" for the full range, else "60 – 100"."""
+    if low is None and high is None:
+        return "any"
+    lo = LOW if low is None else float(low)
+    hi = HIGH if high is None else float(high)
+    return f"{lo:.0f} – {hi:.0f}"
+
+
 class ScoreHistogram(QWidget):
     """Bars of score counts; drag a handle (or sweep a new range) to filter; double-click resets."""
 

@@ -24,8 +24,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
 
-from artimuse_desktop.catalog.queries import PhotoRecord
-from artimuse_desktop.gui.grid_delegate import draw_flag, draw_stars
+from artimuse_desktop.catalog.records import PhotoRecord
+from artimuse_desktop.gui.badges import draw_flag, draw_stars
 from artimuse_desktop.gui.image_store import ImageStore
 from artimuse_desktop.gui.thumbnail_loader import FULL, PREVIEW
 

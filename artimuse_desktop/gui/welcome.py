@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from artimuse_desktop.gui.style import set_role
+from artimuse_desktop.gui.theme import set_role
 
 
 class WelcomeView(QFrame):

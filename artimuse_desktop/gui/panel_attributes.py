@@ -1,0 +1,144 @@
+"""The side panel's attribute table: the eight ArtiMuse attributes, each with a 0–100 bar and its critique.
+
+An attribute a model did not score is shown as absent ("—", no bar), never as 0: a 0 would read as a verdict.
+Attribute scores a model marks experimental carry that word. A critique can grow fragment by fragment while
+it streams in from the scoring worker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QPainter, QPaintEvent, QPalette
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from artimuse_desktop.gui.theme import set_role
+from artimuse_desktop.vocabulary import ATTRIBUTES
+
+#: What the panel shows for a value nobody measured.
+ABSENT = "—"
+
+
+@dataclass(frozen=True)
+class AttributeView:
+    """One attribute as shown: its score and critique (each possibly absent) and the model they came from."""
+
+    attribute: str
+    score: float | None
+    critique: str | None
+    experimental: bool
+    model: str | None
+
+
+class ScoreBar(QWidget):
+    """A 0–100 bar; an absent score draws an empty track and the text "—"."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.value: float | None = None
+        self.setFixedHeight(8)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def set_value(self, value: float | None) -> None:
+        self.value = value
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        palette = self.palette()
+        rect = QRectF(self.rect()).adjusted(0, 1, 0, -1)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(palette.color(QPalette.ColorRole.Base))
+        painter.drawRoundedRect(rect, 3, 3)
+        if self.value is not None:
+            fill = QRectF(rect)
+            fill.setWidth(rect.width() * max(0.0, min(100.0, self.value)) / 100.0)
+            painter.setBrush(palette.color(QPalette.ColorRole.Text))
+            painter.drawRoundedRect(fill, 3, 3)
+        painter.end()
+
+
+class AttributeRow(QWidget):
+    """Name, "experimental" tag and value on one line, the bar under them, the critique under that."""
+
+    def __init__(self, attribute: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.attribute = attribute
+        self.name = QLabel(attribute)
+        self.name.setWordWrap(True)
+        self.value = QLabel(ABSENT)
+        self.value.setObjectName("attributeValue")
+        self.value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.value.setMinimumWidth(34)
+        self.tag = QLabel("experimental")
+        set_role(self.tag, "tag")
+        self.tag.setToolTip("This model's score for this attribute is experimental: treat it as a hint.")
+        self.tag.hide()
+        self.bar = ScoreBar()
+        self.critique = QLabel()
+        self.critique.setProperty("role", "critique")
+        self.critique.setWordWrap(True)
+        self.critique.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.critique.hide()
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        top.setSpacing(6)
+        top.addWidget(self.name, 1)
+        top.addWidget(self.tag)
+        top.addWidget(self.value)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 3, 0, 3)
+        layout.setSpacing(3)
+        layout.addLayout(top)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.critique)
+
+    def show_view(self, view: AttributeView) -> None:
+        self.value.setText(ABSENT if view.score is None else f"{view.score:.1f}")
+        self.value.setToolTip("Not assessed" if view.score is None else f"from {view.model}")
+        self.bar.set_value(view.score)
+        self.tag.setVisible(view.score is not None and view.experimental)
+        self.set_critique(view.critique)
+
+    def set_critique(self, text: str | None) -> None:
+        self.critique.setText(text or "")
+        self.critique.setVisible(bool(text))
+
+    def append_critique(self, fragment: str) -> None:
+        self.critique.setText(self.critique.text() + fragment)
+        self.critique.setVisible(True)
+
+
+class AttributeTable(QWidget):
+    """One ``AttributeRow`` per ArtiMuse attribute, in the vocabulary's order."""
+
+    def __init__(self, spacing: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.rows: dict[str, AttributeRow] = {a: AttributeRow(a) for a in ATTRIBUTES}
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(spacing)
+        for row in self.rows.values():
+            layout.addWidget(row)
+
+    def show_views(self, views: Iterable[AttributeView]) -> None:
+        for view in views:
+            self.rows[view.attribute].show_view(view)
+
+    def show_absent(self) -> None:
+        """No photo: every attribute absent, no critique."""
+        for row in self.rows.values():
+            row.show_view(AttributeView(row.attribute, None, None, False, None))
+
+    def clear_critiques(self) -> None:
+        for row in self.rows.values():
+            row.set_critique(None)
+
+    def append_critique(self, attribute: str, fragment: str) -> None:
+        """Add a streamed fragment; a name outside the eight is ignored."""
+        row = self.rows.get(attribute)
+        if row is not None:
+            row.append_critique(fragment)
