@@ -32,7 +32,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from artimuse_desktop.cancel import CancelToken
-    from artimuse_desktop.catalog import open_catalog, queries
+    from artimuse_desktop.catalog import filters, open_catalog, queries
     from artimuse_desktop.cli import catalog_path
     from artimuse_desktop.commands.model_options import load_backend
     from artimuse_desktop.errors import ArtiMuseError
@@ -55,8 +55,8 @@ def run(args: argparse.Namespace) -> int:
             else:
                 ids.append((photo_id, photo))
         if args.top:
-            sort = queries.SortSpec("score", descending=True)
-            for record in queries.query_photos(session, queries.PhotoFilter(scored=True), sort, limit=args.top):
+            sort = filters.SortSpec("score", descending=True)
+            for record in queries.query_photos(session, filters.PhotoFilter(scored=True), sort, limit=args.top):
                 ids.append((record.id, record.path))
     if not ids:
         return 1

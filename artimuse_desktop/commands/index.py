@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 from artimuse_desktop.formatting import int_at_least
 
 if TYPE_CHECKING:  # the indexer loads when the command runs, not at every start of the CLI or GUI
-    from artimuse_desktop.library.indexer import IndexProgress, IndexSummary, PreviewSummary
+    from artimuse_desktop.library.index_results import IndexProgress, IndexSummary
+    from artimuse_desktop.library.previews import PreviewSummary
 
 
 def printable(path: str) -> str:
@@ -178,8 +179,10 @@ def run(args: argparse.Namespace) -> int:
     from artimuse_desktop import cli
     from artimuse_desktop.cancel import CancelToken
     from artimuse_desktop.catalog.db import Catalog
-    from artimuse_desktop.catalog.queries import PhotoFilter, photo_ids
-    from artimuse_desktop.library.indexer import index_roots, make_previews
+    from artimuse_desktop.catalog.filters import PhotoFilter
+    from artimuse_desktop.catalog.queries import photo_ids
+    from artimuse_desktop.library.indexer import index_roots
+    from artimuse_desktop.library.previews import make_previews
 
     roots = [os.path.abspath(os.fsdecode(path)) for path in args.paths]
     absent = [path for path in roots if not os.path.exists(path)]

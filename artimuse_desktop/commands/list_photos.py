@@ -95,7 +95,7 @@ def _accept_descending_sort_keys(parser: argparse.ArgumentParser) -> None:
 
 
 def _is_descending_sort_key(text: str) -> bool:
-    from artimuse_desktop.catalog.queries import SORT_KEYS
+    from artimuse_desktop.catalog.filters import SORT_KEYS
 
     if not text.startswith("-") or text.startswith("--"):
         return False
@@ -168,8 +168,8 @@ def _split_thresholds(items: list[tuple[str, float]], measures: set[str]) -> tup
 
 
 def build_filter(args: argparse.Namespace, measures: set[str]) -> Any:
+    from artimuse_desktop.catalog.filters import PhotoFilter
     from artimuse_desktop.catalog.models import STATUS_ERROR, STATUS_MISSING
-    from artimuse_desktop.catalog.queries import PhotoFilter
 
     flt = PhotoFilter()
     if args.folder:
@@ -285,7 +285,9 @@ def render_table(records: list[Any]) -> str:
 def run(args: argparse.Namespace) -> int:
     from artimuse_desktop import cli
     from artimuse_desktop.catalog.db import Catalog
-    from artimuse_desktop.catalog.queries import PhotoRecord, SortSpec, measure_names, query_photos
+    from artimuse_desktop.catalog.filters import SortSpec
+    from artimuse_desktop.catalog.queries import measure_names, query_photos
+    from artimuse_desktop.catalog.records import PhotoRecord
     from artimuse_desktop.errors import CatalogError
 
     try:

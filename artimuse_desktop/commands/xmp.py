@@ -68,12 +68,12 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 
 def _ids(catalog: Any, expressions: list[str]) -> list[int]:
-    from artimuse_desktop.catalog import queries
+    from artimuse_desktop.catalog import filters, queries
     from artimuse_desktop.export.filter_expr import parse_filter_expressions
 
     flt = parse_filter_expressions(expressions)
     with catalog.read() as session:
-        return queries.photo_ids(session, flt, queries.SortSpec("id"))
+        return queries.photo_ids(session, flt, filters.SortSpec("id"))
 
 
 def run_write(args: argparse.Namespace) -> int:

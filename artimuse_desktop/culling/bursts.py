@@ -128,7 +128,8 @@ def score_ranking(
     """Rank of each id that has a value for ``key`` (score, ``attr:NAME`` or ``measure:NAME``) within its
     group's query; ids without a value are left out. Groups are never split across queries, so ranks compare
     within a group."""
-    from artimuse_desktop.catalog.queries import PhotoFilter, SortSpec, photo_ids
+    from artimuse_desktop.catalog.filters import PhotoFilter, SortSpec
+    from artimuse_desktop.catalog.queries import photo_ids
 
     def present_only(ids: list[int]) -> PhotoFilter:
         flt = PhotoFilter(ids=ids)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from artimuse_desktop.vocabulary import FLAG_WORDS
 
 if TYPE_CHECKING:
-    from artimuse_desktop.catalog.queries import PhotoFilter
+    from artimuse_desktop.catalog.filters import PhotoFilter
 
 FILTER_HELP = """\
 filter expressions (--filter, repeatable, all must match; quote them for the shell):
@@ -329,7 +329,7 @@ def parse_filter_expression(expr: str, flt: PhotoFilter) -> None:
 
 def parse_filter_expressions(expressions: Iterable[str], base: PhotoFilter | None = None) -> PhotoFilter:
     """A ``PhotoFilter`` matching every expression (AND); ``base`` is narrowed in place when given."""
-    from artimuse_desktop.catalog.queries import PhotoFilter
+    from artimuse_desktop.catalog.filters import PhotoFilter
 
     flt = base if base is not None else PhotoFilter()
     for expr in expressions:

@@ -4,7 +4,7 @@ The criteria combine with AND (``--picks --min-score 70`` exports the picks scor
 applies last. The ranking key is the catalog's score unless ``by`` names an attribute (``attr:NAME``) or a
 technical measure (``measure:NAME``); photos without a value for that key are left out when ranking by it, so
 "top 10" never pads itself with unscored photos. An explicit id list (the GUI's selection) keeps its order
-unless ``by`` is given. All queries go through ``catalog.queries``.
+unless ``by`` is given. All queries go through ``catalog.queries`` and ``catalog.filters``.
 """
 
 from __future__ import annotations
@@ -16,16 +16,10 @@ from dataclasses import dataclass, replace
 from sqlalchemy.orm import Session
 
 from artimuse_desktop.catalog.db import Catalog
-from artimuse_desktop.catalog.queries import (
-    MEASURE_MODEL,
-    PhotoFilter,
-    PhotoRecord,
-    SortSpec,
-    assessments_for,
-    get_score_model,
-    photo_ids,
-    records_by_ids,
-)
+from artimuse_desktop.catalog.filters import PhotoFilter, SortSpec
+from artimuse_desktop.catalog.queries import assessments_for, get_score_model, photo_ids, records_by_ids
+from artimuse_desktop.catalog.records import PhotoRecord
+from artimuse_desktop.catalog.shown_values import attribute_score, technical_measures
 from artimuse_desktop.vocabulary import FLAG_PICK
 
 _ASCENDING_BY_DEFAULT = ("captured_at", "filename", "path", "id", "mtime")
@@ -112,20 +106,9 @@ def _key_value(session: Session, record: PhotoRecord, key: str, score_model: str
         return None
     assessments = assessments_for(session, record.id)
     if key.startswith("attr:"):
-        name = key[5:]
-        ordered = sorted(assessments, key=lambda a: a.model != score_model)
-        for assessment in ordered:
-            for attribute in assessment.attributes:
-                if attribute.attribute == name and attribute.score is not None:
-                    return attribute.score
-        return None
+        return attribute_score(assessments, score_model, key[5:])
     name = key[8:]
-    for assessment in assessments:
-        if assessment.model == MEASURE_MODEL:
-            for measure in assessment.measures:
-                if measure.name == name:
-                    return measure.value
-    return None
+    return next((m.value for m in technical_measures(assessments) if m.name == name), None)
 
 
 def select_photos(catalog: Catalog, selection: Selection) -> list[RankedPhoto]:

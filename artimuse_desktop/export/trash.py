@@ -24,8 +24,8 @@ from sqlalchemy import select, update
 from artimuse_desktop.cancel import CancelToken
 from artimuse_desktop.catalog import queries
 from artimuse_desktop.catalog.db import Catalog
+from artimuse_desktop.catalog.filters import PhotoFilter
 from artimuse_desktop.catalog.models import STATUS_ERROR, STATUS_OK, STATUS_TRASHED, Photo
-from artimuse_desktop.catalog.queries import PhotoFilter
 from artimuse_desktop.errors import ExportError
 from artimuse_desktop.export.plan import STEM_SIDECAR_EXTENSIONS
 from artimuse_desktop.vocabulary import FLAG_REJECT

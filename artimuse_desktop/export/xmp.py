@@ -37,14 +37,9 @@ from xml.parsers.expat import ExpatError
 from artimuse_desktop import __version__
 from artimuse_desktop.catalog.db import Catalog
 from artimuse_desktop.catalog.models import STATUS_ERROR, STATUS_OK
-from artimuse_desktop.catalog.queries import (
-    AssessmentRecord,
-    PhotoRecord,
-    assessments_for,
-    get_score_model,
-    photo_id_for_path,
-    records_by_ids,
-)
+from artimuse_desktop.catalog.queries import assessments_for, get_score_model, photo_id_for_path, records_by_ids
+from artimuse_desktop.catalog.records import AssessmentRecord, PhotoRecord
+from artimuse_desktop.catalog.shown_values import attribute_values
 from artimuse_desktop.export.plan import RAW_EXTENSIONS, RENDERED_EXTENSIONS, find_pair
 from artimuse_desktop.library.sidecars import (
     DARKTABLE_LABELS,
@@ -373,18 +368,13 @@ def write_sidecar(photo: str | Path, data: SidecarData, style: str = "lightroom"
 def sidecar_data(record: PhotoRecord, assessments: Sequence[AssessmentRecord], score_model: str) -> SidecarData:
     """Decisions from the record; score, model and attributes from the score model's assessment first."""
     own = next((a for a in assessments if a.model == score_model), None)
-    attributes: dict[str, float] = {}
-    experimental: set[str] = set()
-    for assessment in sorted(assessments, key=lambda a: (a.model != score_model, a.model)):
-        for attribute in assessment.attributes:
-            if (
-                attribute.score is not None
-                and attribute.attribute in ATTRIBUTE_PROPERTIES
-                and attribute.attribute not in attributes
-            ):
-                attributes[attribute.attribute] = attribute.score
-                if attribute.experimental:
-                    experimental.add(attribute.attribute)
+    shown = [
+        value
+        for value in attribute_values(assessments, score_model).values()
+        if value.score is not None and value.attribute in ATTRIBUTE_PROPERTIES
+    ]
+    attributes = {value.attribute: value.score for value in shown if value.score is not None}
+    experimental = {value.attribute for value in shown if value.experimental}
     return SidecarData(
         rating=record.rating,
         flag=record.flag,

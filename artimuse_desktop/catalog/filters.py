@@ -1,0 +1,253 @@
+"""What the user asks for, as SQL: ``PhotoFilter`` and ``SortSpec``, and the WHERE / ORDER BY built from them.
+
+One builder serves the command line (``list``), the GUI grid and export (``--filter``). Filters combine with
+AND; absent values sort last in both directions and never match a threshold. Attribute and measure values
+follow ``shown_values``, the same rule the side panel and reports use.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, false, func, literal_column, or_, select, text
+from sqlalchemy.orm import aliased
+
+from artimuse_desktop.catalog.models import (
+    STATUS_ERROR,
+    STATUS_MISSING,
+    STATUS_OK,
+    Assessment,
+    AttributeScore,
+    Photo,
+)
+from artimuse_desktop.catalog.shown_values import attribute_score_expr, measure_expr
+from artimuse_desktop.vocabulary import canonical_attribute
+
+SORT_KEYS = ("score", "captured_at", "filename", "path", "rating", "size", "flag", "mtime", "id")
+
+
+@dataclass
+class PhotoFilter:
+    """Filters combine with AND. ``None`` or empty means "do not filter on this"."""
+
+    folder: str | None = None  # this folder and everything below it
+    recursive: bool = True
+    flags: set[int] | None = None  # {-1, 0, 1}
+    min_rating: int | None = None
+    max_rating: int | None = None
+    color_labels: set[str | None] | None = None  # None inside the set matches "no label"
+    camera: str | None = None  # substring of make or model, case-insensitive
+    lens: str | None = None
+    date_from: datetime | None = None
+    date_to: datetime | None = None
+    statuses: set[str] | None = None  # default: everything but trashed
+    min_score: float | None = None
+    max_score: float | None = None
+    scored: bool | None = None  # True: only scored, False: only unscored by the score model
+    attr_min: dict[str, float] = field(default_factory=dict)
+    attr_max: dict[str, float] = field(default_factory=dict)
+    measure_min: dict[str, float] = field(default_factory=dict)
+    measure_max: dict[str, float] = field(default_factory=dict)
+    search: str | None = None  # file names and critiques
+    ids: Sequence[int] | None = None
+
+
+@dataclass(frozen=True)
+class SortSpec:
+    """``key``: one of SORT_KEYS, ``attr:NAME`` or ``measure:NAME``."""
+
+    key: str = "captured_at"
+    descending: bool = False
+
+    @classmethod
+    def parse(cls, text_value: str) -> SortSpec:
+        """``score``, ``-score`` (descending), ``attr:Composition & Design``, ``measure:sharpness:desc``."""
+        value = text_value.strip()
+        descending = False
+        if value.startswith("-"):
+            descending, value = True, value[1:]
+        for suffix, desc in ((":desc", True), (":asc", False)):
+            if value.lower().endswith(suffix):
+                descending, value = desc, value[: -len(suffix)]
+        if value.startswith("attr:"):
+            value = "attr:" + canonical_attribute(value[5:].strip().strip('"'))
+        elif value.startswith("measure:"):
+            value = "measure:" + value[8:].strip()
+        elif value not in SORT_KEYS:
+            raise ValueError(f"unknown sort key {value!r}; use one of {', '.join(SORT_KEYS)}, attr:NAME, measure:NAME")
+        return cls(value, descending)
+
+
+# --------------------------------------------------------------------------- conditions
+
+_FTS_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def fts_query(user_text: str) -> str | None:
+    """Turn free text into a safe FTS5 query: every word must appear, as a prefix."""
+    words = _FTS_WORD.findall(user_text)
+    return " AND ".join(f'"{word}"*' for word in words) if words else None
+
+
+def _search_condition(search: str) -> ColumnElement[bool]:
+    needle = search.strip()
+    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    conditions: list[ColumnElement[bool]] = [Photo.filename.ilike(f"%{escaped}%", escape="\\")]
+    match = fts_query(needle)
+    if match:
+        critique_photo_ids = (
+            select(Assessment.photo_id)
+            .join(AttributeScore, AttributeScore.assessment_id == Assessment.id)
+            .where(
+                AttributeScore.id.in_(
+                    select(literal_column("rowid"))
+                    .select_from(text("critique_fts"))
+                    .where(text("critique_fts MATCH :fts_match"))
+                )
+            )
+        )
+        conditions.append(Photo.id.in_(critique_photo_ids))
+    return or_(*conditions)
+
+
+def _folder_condition(folder: str, recursive: bool) -> ColumnElement[bool]:
+    folder = os.path.normpath(folder)
+    if not recursive:
+        return Photo.folder == folder
+    raw = os.fsencode(folder).rstrip(b"/\\")
+    sep = os.sep.encode()
+    # Byte-range prefix match on the BLOB column: [folder + sep, folder + sep + 0xFF).
+    lower, upper = raw + sep, raw + sep + b"\xff"
+    return or_(
+        Photo.folder == folder,
+        and_(literal_column("photos.folder") >= lower, literal_column("photos.folder") < upper),
+    )
+
+
+def _needs_score(flt: PhotoFilter) -> bool:
+    return flt.min_score is not None or flt.max_score is not None or flt.scored is not None
+
+
+def _label_condition(labels: set[str | None]) -> ColumnElement[bool]:
+    named = sorted(label for label in labels if label)
+    conditions: list[ColumnElement[bool]] = []
+    if named:
+        conditions.append(Photo.color_label.in_(named))
+    if None in labels:
+        conditions.append(Photo.color_label.is_(None))
+    return or_(*conditions)
+
+
+def _decision_conditions(flt: PhotoFilter) -> list[ColumnElement[bool]]:
+    """Status, folder, decisions and EXIF: everything that reads the photos row alone."""
+    conditions: list[ColumnElement[bool]] = []
+    statuses = flt.statuses if flt.statuses is not None else {STATUS_OK, STATUS_ERROR, STATUS_MISSING}
+    conditions.append(Photo.status.in_(sorted(statuses)))
+    if flt.folder:
+        conditions.append(_folder_condition(flt.folder, flt.recursive))
+    if flt.flags:
+        conditions.append(Photo.flag.in_(sorted(flt.flags)))
+    if flt.min_rating is not None:
+        conditions.append(Photo.rating >= flt.min_rating)
+    if flt.max_rating is not None:
+        conditions.append(Photo.rating <= flt.max_rating)
+    if flt.color_labels:
+        conditions.append(_label_condition(flt.color_labels))
+    if flt.camera:
+        pattern = f"%{flt.camera}%"
+        conditions.append(or_(Photo.camera_make.ilike(pattern), Photo.camera_model.ilike(pattern)))
+    if flt.lens:
+        conditions.append(Photo.lens.ilike(f"%{flt.lens}%"))
+    if flt.date_from is not None:
+        conditions.append(Photo.captured_at >= flt.date_from)
+    if flt.date_to is not None:
+        conditions.append(Photo.captured_at <= flt.date_to)
+    return conditions
+
+
+def _assessment_conditions(flt: PhotoFilter, score: Any, score_model: str) -> list[ColumnElement[bool]]:
+    """Score, attribute and measure thresholds."""
+    conditions: list[ColumnElement[bool]] = []
+    if flt.min_score is not None:
+        conditions.append(score >= flt.min_score)
+    if flt.max_score is not None:
+        conditions.append(score <= flt.max_score)
+    if flt.scored is True:
+        conditions.append(score.is_not(None))
+    elif flt.scored is False:
+        conditions.append(score.is_(None))
+    for name, threshold in flt.attr_min.items():
+        conditions.append(attribute_score_expr(name, score_model) >= threshold)
+    for name, threshold in flt.attr_max.items():
+        conditions.append(attribute_score_expr(name, score_model) <= threshold)
+    for name, threshold in flt.measure_min.items():
+        conditions.append(measure_expr(name) >= threshold)
+    for name, threshold in flt.measure_max.items():
+        conditions.append(measure_expr(name) <= threshold)
+    return conditions
+
+
+# --------------------------------------------------------------------------- statements
+
+
+def filtered_select(
+    flt: PhotoFilter, score_model: str, *, join_score: bool = False, cached: bool = False
+) -> tuple[Select[Any], Any, dict[str, Any]]:
+    """The filtered id query, the score expression to sort by and the bound parameters it needs.
+
+    ``cached``: ``score_model`` is the catalog's chosen one, whose score ``photos.score`` already holds (kept by
+    triggers), so no join at all. For another model the current assessment is joined, and only when the sort
+    or a filter needs it: SQLite keeps a LEFT JOIN it cannot prove useless.
+    """
+    stmt: Select[Any] = select(Photo.id)
+    score: Any = Photo.score
+    if not cached:
+        score_assessment = aliased(Assessment, name="score_assessment")
+        score = score_assessment.score
+        if join_score or _needs_score(flt):
+            stmt = stmt.outerjoin(
+                score_assessment,
+                and_(
+                    score_assessment.photo_id == Photo.id,
+                    score_assessment.model == score_model,
+                    score_assessment.current.is_(True),
+                ),
+            )
+    params: dict[str, Any] = {}
+    conditions = _decision_conditions(flt) + _assessment_conditions(flt, score, score_model)
+    if flt.search and flt.search.strip():
+        conditions.append(_search_condition(flt.search))
+        match = fts_query(flt.search)
+        if match:
+            params["fts_match"] = match
+    if flt.ids is not None:
+        conditions.append(Photo.id.in_(list(flt.ids)) if flt.ids else false())
+    return stmt.where(*conditions), score, params
+
+
+def order_by(sort: SortSpec, score: Any, score_model: str) -> list[Any]:
+    """ORDER BY terms for ``sort``: absent values last in both directions, then a cheap stable tie-break."""
+    key = sort.key
+    if key == "score":
+        expr: Any = score
+    elif key.startswith("attr:"):
+        expr = attribute_score_expr(key[5:], score_model)
+    elif key.startswith("measure:"):
+        expr = measure_expr(key[8:])
+    elif key == "filename":
+        expr = func.lower(Photo.filename)
+    elif key in SORT_KEYS:
+        expr = getattr(Photo, key)
+    else:
+        raise ValueError(f"unknown sort key {key!r}")
+    primary = expr.desc().nulls_last() if sort.descending else expr.asc().nulls_last()
+    # Ties and absent values read in indexing order (the id: the folder walk, close to shooting order),
+    # whatever the direction; a cheaper tie-break than capture time keeps 100,000-photo sorts under 50 ms.
+    if key in ("score", "captured_at") or key.startswith(("attr:", "measure:")):
+        return [primary, Photo.id]
+    return [primary, Photo.captured_at.asc().nulls_last(), Photo.id]

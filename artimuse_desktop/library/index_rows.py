@@ -1,0 +1,175 @@
+"""The indexer's side of the catalog: what is known about each path, library roots, and batched row writes.
+
+Writes go in short transactions of a few hundred rows, so the GUI (reading the same catalog) never waits long.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, insert, literal_column, or_, select, update
+
+from artimuse_desktop.catalog.db import Catalog
+from artimuse_desktop.catalog.models import STATUS_ERROR, STATUS_OK, LibraryRoot, Photo
+from artimuse_desktop.library.analyse import AnalyseResult
+from artimuse_desktop.library.index_results import IndexSummary
+
+ACTIVE_STATUSES = (STATUS_OK, STATUS_ERROR)
+
+
+@dataclass
+class KnownPhoto:
+    """The catalog's row for a path, as far as classifying a scanned file needs it."""
+
+    id: int
+    path: str
+    size: int
+    mtime: float
+    fingerprint: str | None
+    status: str
+    error: str | None
+
+
+KNOWN_COLUMNS = (Photo.id, Photo.path, Photo.size, Photo.mtime, Photo.fingerprint, Photo.status, Photo.error)
+
+
+def display_name(path: str) -> str:
+    """A printable file name: names that are not valid UTF-8 show U+FFFD instead of surrogate escapes."""
+    return os.fsencode(os.path.basename(path)).decode("utf-8", "replace")
+
+
+def is_under(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _under_condition(folder: str) -> Any:
+    """Rows whose folder is ``folder`` or below it (byte-range match on the BLOB column)."""
+    raw = os.fsencode(folder).rstrip(b"/\\") or b"/"
+    sep = os.sep.encode()
+    lower, upper = raw.rstrip(sep) + sep, raw.rstrip(sep) + sep + b"\xff"
+    column: Any = literal_column("photos.folder")
+    return or_(Photo.folder == folder, and_(column >= lower, column < upper))
+
+
+def load_known(catalog: Catalog, folders: Sequence[str], files: Sequence[str]) -> dict[str, KnownPhoto]:
+    """Every catalog row under the scanned folders, and the rows of the scanned single files, by path."""
+    conditions = [_under_condition(folder) for folder in folders]
+    conditions += [Photo.path == path for path in files]
+    if not conditions:
+        return {}
+    known: dict[str, KnownPhoto] = {}
+    with catalog.read() as session:
+        for start in range(0, len(conditions), 200):
+            for row in session.execute(select(*KNOWN_COLUMNS).where(or_(*conditions[start : start + 200]))):
+                known[row.path] = KnownPhoto(*row)
+    return known
+
+
+def ensure_roots(catalog: Catalog, folders: Sequence[str]) -> dict[str, int]:
+    """LibraryRoot rows for the scanned folders; a folder inside a known root uses that root."""
+    now = datetime.now()
+    with catalog.write() as session:
+        roots = {root.path: root for root in session.execute(select(LibraryRoot)).scalars()}
+        for folder in folders:
+            if not any(is_under(folder, existing) for existing in roots):
+                root = LibraryRoot(path=folder, added_at=now)
+                session.add(root)
+                roots[folder] = root
+        session.flush()
+        return {path: root.id for path, root in roots.items()}
+
+
+def root_id_for(path: str, root_ids: dict[str, int]) -> int | None:
+    """The innermost library root holding ``path``."""
+    best: tuple[int, int] | None = None
+    for root, root_id in root_ids.items():
+        if is_under(path, root) and (best is None or len(root) > best[0]):
+            best = (len(root), root_id)
+    return best[1] if best else None
+
+
+def mark_roots_scanned(catalog: Catalog, root_ids: dict[str, int], folders: Sequence[str]) -> None:
+    """Record when the scanned folders' roots were last scanned in full."""
+    with catalog.write() as session:
+        session.execute(
+            update(LibraryRoot)
+            .where(LibraryRoot.id.in_([root_ids[f] for f in folders if f in root_ids] or [-1]))
+            .values(last_scan_at=datetime.now())
+        )
+
+
+def row_values(result: AnalyseResult, root_ids: dict[str, int], now: datetime) -> dict[str, Any]:
+    """The photos row for an analysed file: stat, fingerprint, decode facts and EXIF."""
+    task = result.task
+    values: dict[str, Any] = {
+        "path": task.path,
+        "folder": os.path.dirname(task.path),
+        "filename": display_name(task.path),
+        "size": task.size,
+        "mtime": task.mtime,
+        "root_id": root_id_for(task.path, root_ids),
+        "fingerprint": result.fingerprint,
+        "format": result.format,
+        "width": result.width,
+        "height": result.height,
+        "orientation": result.orientation,
+        "phash": result.phash,
+        "status": STATUS_ERROR if result.error else STATUS_OK,
+        "error": result.error,
+        "indexed_at": now,
+    }
+    metadata = result.metadata or {}
+    for key in (
+        "captured_at", "camera_make", "camera_model", "lens", "focal_length", "aperture", "shutter", "iso",
+        "gps_lat", "gps_lon", "gps_alt",
+    ):  # fmt: skip
+        values[key] = metadata.get(key)
+    if result.orientation is None and metadata.get("orientation") is not None:
+        values["orientation"] = metadata["orientation"]
+    return values
+
+
+class RowWriter:
+    """Buffers row changes and writes them in short transactions of ``batch_size`` rows."""
+
+    def __init__(self, catalog: Catalog, summary: IndexSummary, batch_size: int) -> None:
+        self.catalog = catalog
+        self.summary = summary
+        self.batch_size = batch_size
+        self.inserts: list[dict[str, Any]] = []
+        self.updates: list[dict[str, Any]] = []
+
+    def insert(self, values: dict[str, Any]) -> None:
+        self.inserts.append(values)
+        self._maybe_flush()
+
+    def update(self, values: dict[str, Any]) -> None:
+        self.updates.append(values)
+        self._maybe_flush()
+
+    def _maybe_flush(self) -> None:
+        if len(self.inserts) + len(self.updates) >= self.batch_size:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write what is buffered now; the ids of inserted rows join ``summary.photo_ids``."""
+        if not self.inserts and not self.updates:
+            return
+        inserts, updates = self.inserts, self.updates
+        self.inserts, self.updates = [], []
+        with self.catalog.write() as session:
+            if inserts:
+                rows = [{"flag": 0, "rating": 0, **values} for values in inserts]
+                ids = session.execute(insert(Photo).returning(Photo.id), rows).scalars().all()
+                self.summary.photo_ids.extend(ids)
+            if updates:
+                # Rows may carry different keys: group by key set for executemany.
+                groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+                for values in updates:
+                    groups.setdefault(tuple(sorted(values)), []).append(values)
+                for group in groups.values():
+                    session.execute(update(Photo), group)

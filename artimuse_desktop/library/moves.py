@@ -1,0 +1,66 @@
+"""Recognising moved files: a new path whose fingerprint matches a photo whose old path is gone.
+
+A match keeps its row (decisions, scores, critiques) and only gets the new path. A photo still present at its
+old path is a copy, not a move.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+
+from artimuse_desktop.catalog.db import Catalog
+from artimuse_desktop.catalog.models import STATUS_MISSING, STATUS_TRASHED, Photo
+from artimuse_desktop.library import scanner
+from artimuse_desktop.library.index_rows import ACTIVE_STATUSES, KNOWN_COLUMNS, KnownPhoto
+
+
+def may_have_moves(
+    catalog: Catalog, known: dict[str, KnownPhoto], seen: set[str], vanished: dict[str, KnownPhoto]
+) -> bool:
+    """Whether a photo outside this scan could be the old location of a new file (then fingerprint first)."""
+    if vanished:
+        return True
+    present = sum(1 for path, row in known.items() if path in seen and row.status != STATUS_TRASHED)
+    with catalog.read() as session:
+        others = session.execute(
+            select(func.count()).select_from(Photo).where(Photo.status.in_((*ACTIVE_STATUSES, STATUS_MISSING)))
+        ).scalar_one()
+    return int(others) > present
+
+
+def match_moves(
+    catalog: Catalog,
+    entries: Sequence[scanner.FileEntry],
+    fingerprints: dict[str, str],
+    vanished: dict[str, KnownPhoto],
+    seen: set[str],
+) -> dict[str, KnownPhoto]:
+    """New path -> the row of the photo that moved there (same fingerprint, old path gone)."""
+    wanted = sorted({fingerprints[e.path] for e in entries if e.path in fingerprints})
+    candidates: dict[str, list[KnownPhoto]] = {}
+    with catalog.read() as session:
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            stmt = select(*KNOWN_COLUMNS).where(
+                Photo.fingerprint.in_(chunk), Photo.status.in_((*ACTIVE_STATUSES, STATUS_MISSING))
+            )
+            for row in session.execute(stmt):
+                known = KnownPhoto(*row)
+                if known.path in seen:
+                    continue  # still there: a copy, not a move
+                gone = known.path in vanished or known.status == STATUS_MISSING or not os.path.lexists(known.path)
+                if gone and known.fingerprint is not None:
+                    candidates.setdefault(known.fingerprint, []).append(known)
+    moves: dict[str, KnownPhoto] = {}
+    for entry in entries:
+        fingerprint = fingerprints.get(entry.path)
+        pool = candidates.get(fingerprint or "")
+        if not pool:
+            continue
+        name = os.path.basename(entry.path)
+        pool.sort(key=lambda row: os.path.basename(row.path) != name)  # a plain move keeps its name
+        moves[entry.path] = pool.pop(0)
+    return moves
