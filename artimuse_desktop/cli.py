@@ -49,12 +49,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def catalog_path(args: argparse.Namespace) -> Path:
-    from artimuse_desktop import paths
-
-    return Path(args.catalog) if args.catalog else paths.default_catalog_path()
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -60,3 +60,10 @@ class OutOfMemoryError(ModelError):
 
 class ExportError(ArtiMuseError):
     """An export could not be completed; nothing is left half-written under its final name."""
+
+
+def describe_error(exc: BaseException) -> str:
+    """The one way an exception becomes text for the photographer: our errors with their hint, others by type."""
+    if isinstance(exc, ArtiMuseError):
+        return exc.user_text()
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

@@ -41,7 +41,7 @@ SUGGESTED_INDEXES = (
 
 def make_catalog(path: Path, count: int, extra_sql: tuple[str, ...] = ()) -> float:
     from artimuse_desktop.catalog.db import open_catalog
-    from artimuse_desktop.gui.demo import bulk_catalog
+    from tests.demo_library import bulk_catalog
 
     started = time.perf_counter()
     catalog = open_catalog(path)
@@ -102,10 +102,10 @@ def timed(fn: Callable[[], Any], runs: int) -> tuple[float, float, Any]:
 
 def bench_queries(path: Path, runs: int) -> list[dict[str, Any]]:
     from artimuse_desktop.catalog import queries
+    from artimuse_desktop.catalog.collections import ViewQuery, run_stats, run_view_query
     from artimuse_desktop.catalog.db import open_catalog
-    from artimuse_desktop.catalog.queries import PhotoFilter, SortSpec
+    from artimuse_desktop.catalog.filters import PhotoFilter, SortSpec
     from artimuse_desktop.culling.bursts import find_bursts
-    from artimuse_desktop.gui.main_window import ViewQuery, run_stats, run_view_query
 
     catalog = open_catalog(path)
     results: list[dict[str, Any]] = []

@@ -3,10 +3,11 @@
     python docs/render_screenshots.py [--out docs] [--theme dark]
 
 A sample library of generated, photo-like images (with bursts, varied scores, critiques and decisions) is made
-in a temporary folder with its own catalog; the real main window is shown on Qt's offscreen platform and
-grabbed. A real scoring run with the built-in technical analyzer is started so the status bar shows live
-progress. Each PNG is kept under ~300 KB: when full colour is larger, the lowest bits of each channel are
-dropped (neutral greys stay neutral, gradients stay smooth) before a palette is tried.
+in a temporary folder with its own catalog by ``tests/demo_library.py`` (so this runs from a source checkout);
+the real main window is shown on Qt's offscreen platform and grabbed. A real scoring run with the built-in
+technical analyzer is started so the status bar shows live progress. Each PNG is kept under ~300 KB: when full
+colour is larger, the lowest bits of each channel are dropped (neutral greys stay neutral, gradients stay smooth)
+before a palette is tried.
 """
 
 from __future__ import annotations
@@ -84,15 +85,16 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["ARTIMUSE_HOME"] = str(Path(tmp) / "home")
         os.environ["HOME"] = tmp  # the folder tree then shows the sample library as ~/Pictures
         from artimuse_desktop.catalog.db import open_catalog
-        from artimuse_desktop.gui import demo
+        from tests.demo_library import generate_library
 
         catalog = open_catalog(Path(tmp) / "catalog.sqlite")
         started = time.monotonic()
-        ids = demo.generate_library(catalog, Path(tmp) / "Pictures", args.photos, size=(1500, 1000), grain=args.grain)
+        ids = generate_library(catalog, Path(tmp) / "Pictures", args.photos, size=(1500, 1000), grain=args.grain)
         print(f"sample library: {len(ids)} photos in {time.monotonic() - started:.1f} s")
 
-        from artimuse_desktop.gui.app import apply_theme, create_application
+        from artimuse_desktop.gui.app import create_application
         from artimuse_desktop.gui.main_window import MainWindow
+        from artimuse_desktop.gui.theme import apply_theme
         from artimuse_desktop.settings import Settings
 
         app = create_application()
@@ -108,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         wait(app, window.is_idle)
 
         # the grid: a five-star landscape is current (its assessment in the panel), thumbnails loaded
-        bursts = window._bursts.bursts
+        bursts = window.bursts.bursts
         current = ids[8]
         window.grid.select_id(current)
         wait(app, window.is_idle)

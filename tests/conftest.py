@@ -1,16 +1,21 @@
-"""Shared fixtures: every test runs with its own user folders, so nothing touches the real ones."""
+"""Shared fixtures: every test runs with its own user folders, so nothing touches the real ones, and gets a real
+catalog file of its own on request (rows for it: ``tests/factory.py``)."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+if TYPE_CHECKING:
+    from artimuse_desktop.catalog import Catalog
 
 FIXTURES = Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures"
 
@@ -26,6 +31,7 @@ def isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: py
         "ARTIMUSE_CACHE_DIR",
         "ARTIMUSE_LOG_DIR",
         "ARTIMUSE_MODELS_DIR",
+        "ARTIMUSE_MAX_PIXELS",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "xdg-data"))
@@ -33,7 +39,8 @@ def isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: py
 
 
 @pytest.fixture
-def catalog(tmp_path: Path) -> Iterator[Catalog]:  # noqa: F821
+def catalog(tmp_path: Path) -> Iterator[Catalog]:
+    """A new, migrated catalog file in the test's folder, closed afterwards."""
     from artimuse_desktop.catalog import Catalog
 
     with Catalog(tmp_path / "catalog.sqlite") as opened:

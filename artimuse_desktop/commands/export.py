@@ -130,7 +130,7 @@ def _report_formats(text: str) -> list[str]:
 def run_export(args: argparse.Namespace) -> int:
     from artimuse_desktop.cancel import CancelToken
     from artimuse_desktop.catalog import open_catalog
-    from artimuse_desktop.cli import catalog_path
+    from artimuse_desktop.commands.catalog_option import catalog_path
     from artimuse_desktop.commands.progress import ProgressLine
     from artimuse_desktop.export.copier import ExportProgress, execute_plan
     from artimuse_desktop.export.naming import TemplateError
@@ -233,7 +233,7 @@ def _confirm(question: str) -> bool:
 def run_trash(args: argparse.Namespace) -> int:
     from artimuse_desktop.cancel import CancelToken
     from artimuse_desktop.catalog import open_catalog
-    from artimuse_desktop.cli import catalog_path
+    from artimuse_desktop.commands.catalog_option import catalog_path
     from artimuse_desktop.export.trash import move_rejects_to_trash, plan_trash
 
     try:

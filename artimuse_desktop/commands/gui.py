@@ -22,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    from artimuse_desktop.cli import catalog_path
+    from artimuse_desktop.commands.catalog_option import catalog_path
     from artimuse_desktop.gui.app import run as run_gui
 
     return run_gui(catalog_path(args), list(getattr(args, "paths", None) or []))

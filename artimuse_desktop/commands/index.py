@@ -176,11 +176,11 @@ def format_summary(summary: IndexSummary, previews: PreviewSummary | None = None
 
 
 def run(args: argparse.Namespace) -> int:
-    from artimuse_desktop import cli
     from artimuse_desktop.cancel import CancelToken
     from artimuse_desktop.catalog.db import Catalog
     from artimuse_desktop.catalog.filters import PhotoFilter
     from artimuse_desktop.catalog.queries import photo_ids
+    from artimuse_desktop.commands.catalog_option import catalog_path
     from artimuse_desktop.library.indexer import index_roots
     from artimuse_desktop.library.previews import make_previews
 
@@ -191,7 +191,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"error: no such file or folder: {printable(path)}", file=sys.stderr)
         return 2
 
-    catalog = Catalog(cli.catalog_path(args))
+    catalog = Catalog(catalog_path(args))
     token = CancelToken()
     printer = ProgressPrinter() if not args.quiet else None
     preview_summary: PreviewSummary | None = None

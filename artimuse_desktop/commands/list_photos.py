@@ -283,11 +283,11 @@ def render_table(records: list[Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from artimuse_desktop import cli
     from artimuse_desktop.catalog.db import Catalog
     from artimuse_desktop.catalog.filters import SortSpec
     from artimuse_desktop.catalog.queries import measure_names, query_photos
     from artimuse_desktop.catalog.records import PhotoRecord
+    from artimuse_desktop.commands.catalog_option import catalog_path
     from artimuse_desktop.errors import CatalogError
 
     try:
@@ -295,7 +295,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    path = cli.catalog_path(args)
+    path = catalog_path(args)
     if not path.exists():
         raise CatalogError(f"no catalog at {path}", hint="index a folder first: artimuse-desktop index PATH")
     with Catalog(path) as catalog, catalog.read() as session:

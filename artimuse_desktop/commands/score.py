@@ -37,7 +37,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from artimuse_desktop.cancel import CancelToken
     from artimuse_desktop.catalog import open_catalog, queries
-    from artimuse_desktop.cli import catalog_path
+    from artimuse_desktop.commands.catalog_option import catalog_path
     from artimuse_desktop.commands.model_options import load_backend
     from artimuse_desktop.commands.progress import ProgressLine
     from artimuse_desktop.formatting import format_duration

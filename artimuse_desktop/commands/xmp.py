@@ -78,7 +78,7 @@ def _ids(catalog: Any, expressions: list[str]) -> list[int]:
 
 def run_write(args: argparse.Namespace) -> int:
     from artimuse_desktop.catalog import open_catalog
-    from artimuse_desktop.cli import catalog_path
+    from artimuse_desktop.commands.catalog_option import catalog_path
     from artimuse_desktop.export.xmp import write_sidecars
 
     catalog = open_catalog(catalog_path(args))
@@ -103,7 +103,7 @@ def run_write(args: argparse.Namespace) -> int:
 
 def run_read(args: argparse.Namespace) -> int:
     from artimuse_desktop.catalog import open_catalog
-    from artimuse_desktop.cli import catalog_path
+    from artimuse_desktop.commands.catalog_option import catalog_path
     from artimuse_desktop.library.sidecars import SidecarProblem, import_sidecar_decisions
 
     catalog = open_catalog(catalog_path(args))

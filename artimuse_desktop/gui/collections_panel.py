@@ -22,19 +22,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from artimuse_desktop.catalog.collections import SMART_COLLECTIONS
+
 KIND_ROLE = int(Qt.ItemDataRole.UserRole) + 1
 VALUE_ROLE = int(Qt.ItemDataRole.UserRole) + 2
-
-SMART_COLLECTIONS: tuple[tuple[str, str, str], ...] = (
-    ("all", "All photos", "Every photo in the library"),
-    ("picks", "Picks", "Flagged as picks (P)"),
-    ("rejects", "Rejects", "Flagged as rejects (X)"),
-    ("unrated", "Unrated", "Not decided yet: no flag and no stars"),
-    ("top10", "Top 10 %", "The best-scored tenth of the scored photos"),
-    ("bursts", "Bursts", "Frames shot within seconds that look alike"),
-    ("missing", "Missing", "Files that were moved or deleted outside the app"),
-    ("errors", "Errors", "Files that could not be read or scored"),
-)
 
 
 @dataclass
@@ -110,7 +101,8 @@ class CollectionsPanel(QWidget):
 
         self._smart: dict[str, QTreeWidgetItem] = {}
         self.library_item = self._section("LIBRARY")
-        for kind, text, tip in SMART_COLLECTIONS:
+        for collection in SMART_COLLECTIONS:
+            kind, text, tip = collection.kind, collection.title, collection.tooltip
             item = QTreeWidgetItem(self.library_item, [text, ""])
             item.setData(0, KIND_ROLE, kind)
             item.setToolTip(0, tip)

@@ -15,7 +15,8 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistent
 from PySide6.QtGui import QImage, QPixmap
 
 from artimuse_desktop.catalog.db import Catalog
-from artimuse_desktop.catalog.queries import PhotoRecord, records_by_ids
+from artimuse_desktop.catalog.queries import records_by_ids
+from artimuse_desktop.catalog.records import PhotoRecord
 from artimuse_desktop.gui.thumbnail_loader import GRID, ImageLoader, ImageRequest, PixmapLRU
 
 RECORD_ROLE = int(Qt.ItemDataRole.UserRole) + 1

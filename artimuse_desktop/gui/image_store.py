@@ -10,7 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage, QPixmap
 
-from artimuse_desktop.catalog.queries import PhotoRecord
+from artimuse_desktop.catalog.records import PhotoRecord
 from artimuse_desktop.gui.grid_model import PhotoGridModel
 from artimuse_desktop.gui.thumbnail_loader import FULL, GRID, PREVIEW, ImageLoader, ImageRequest, PixmapLRU
 

@@ -7,7 +7,6 @@ it streams in from the scoring worker.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QRectF, Qt
@@ -15,7 +14,6 @@ from PySide6.QtGui import QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from artimuse_desktop.gui.theme import set_role
-from artimuse_desktop.vocabulary import ATTRIBUTES
 
 #: What the panel shows for a value nobody measured.
 ABSENT = "—"
@@ -110,35 +108,3 @@ class AttributeRow(QWidget):
     def append_critique(self, fragment: str) -> None:
         self.critique.setText(self.critique.text() + fragment)
         self.critique.setVisible(True)
-
-
-class AttributeTable(QWidget):
-    """One ``AttributeRow`` per ArtiMuse attribute, in the vocabulary's order."""
-
-    def __init__(self, spacing: int, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.rows: dict[str, AttributeRow] = {a: AttributeRow(a) for a in ATTRIBUTES}
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(spacing)
-        for row in self.rows.values():
-            layout.addWidget(row)
-
-    def show_views(self, views: Iterable[AttributeView]) -> None:
-        for view in views:
-            self.rows[view.attribute].show_view(view)
-
-    def show_absent(self) -> None:
-        """No photo: every attribute absent, no critique."""
-        for row in self.rows.values():
-            row.show_view(AttributeView(row.attribute, None, None, False, None))
-
-    def clear_critiques(self) -> None:
-        for row in self.rows.values():
-            row.set_critique(None)
-
-    def append_critique(self, attribute: str, fragment: str) -> None:
-        """Add a streamed fragment; a name outside the eight is ignored."""
-        row = self.rows.get(attribute)
-        if row is not None:
-            row.append_critique(fragment)

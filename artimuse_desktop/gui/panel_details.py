@@ -7,11 +7,6 @@ layout; the two widgets here only lay those lines out.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
-
 from artimuse_desktop.catalog.records import MeasureRecord, PhotoRecord
 from artimuse_desktop.vocabulary import Flag
 
@@ -79,73 +74,3 @@ def exif_rows(record: PhotoRecord) -> list[tuple[str, str]]:
         rows.append(("GPS", f"{record.gps_lat:.5f}, {record.gps_lon:.5f}"))
     rows.append(("Folder", record.folder))
     return rows
-
-
-class MeasureList(QWidget):
-    """One row per technical measure (name, value, detail line), or "Not analysed yet."."""
-
-    def __init__(self, spacing: int, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.no_measures = QLabel("Not analysed yet.")
-        self.no_measures.setProperty("role", "muted")
-        self._rows = QVBoxLayout()
-        self._rows.setSpacing(2)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(spacing)
-        layout.addWidget(self.no_measures)
-        layout.addLayout(self._rows)
-
-    def show_measures(self, measures: Sequence[MeasureRecord]) -> None:
-        while self._rows.count():
-            item = self._rows.takeAt(0)
-            widget = item.widget() if item is not None else None
-            if widget is not None:
-                widget.deleteLater()
-        self.no_measures.setVisible(not measures)
-        for measure in measures:
-            self._rows.addWidget(self._measure_row(measure))
-
-    @staticmethod
-    def _measure_row(measure: MeasureRecord) -> QWidget:
-        row = QWidget()
-        row_layout = QVBoxLayout(row)
-        row_layout.setContentsMargins(0, 2, 0, 2)
-        row_layout.setSpacing(0)
-        top = QHBoxLayout()
-        name = QLabel(measure.name.replace("_", " ").capitalize())
-        name.setWordWrap(True)
-        value = QLabel(format_measure(measure))
-        value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        top.addWidget(name, 1)
-        top.addWidget(value)
-        row_layout.addLayout(top)
-        detail = measure_detail(measure)
-        if detail:
-            note = QLabel(detail)
-            note.setProperty("role", "critique")
-            note.setWordWrap(True)
-            row_layout.addWidget(note)
-        return row
-
-
-class ExifForm(QWidget):
-    """Caption / value pairs; values wrap and can be selected (to copy a path or a lens name)."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._form = QFormLayout(self)
-        self._form.setContentsMargins(0, 0, 0, 0)
-        self._form.setHorizontalSpacing(10)
-        self._form.setVerticalSpacing(2)
-
-    def show_rows(self, rows: Sequence[tuple[str, str]]) -> None:
-        while self._form.rowCount():
-            self._form.removeRow(0)
-        for key, value in rows:
-            label = QLabel(key)
-            label.setProperty("role", "muted")
-            text = QLabel(breakable(value))
-            text.setWordWrap(True)
-            text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            self._form.addRow(label, text)

@@ -1,15 +1,15 @@
 """The right panel: the current photo's preview, score (and which model gave it), the eight attributes with
 their critiques, the technical measures with their notes, and EXIF.
 
-An attribute a model did not score is shown as absent ("—", no bar), never as 0: a 0 would read as a verdict.
-Attribute scores a model marks experimental carry that word. Critique text can stream in live from the
-scoring worker ("Write critique").
+This module lays the panel out and fills it; an attribute's row is ``panel_attributes``, the texts of the
+decisions, measures and EXIF are ``panel_details``. Critique text can stream in live from the scoring worker
+("Write critique"). The sections stay plain layouts inside one body widget: nesting them as widgets of their own
+crashed Qt's height-for-width layout when the error line appeared (a test covers that path).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QPainter, QPaintEvent, QPalette, QPixmap
@@ -25,116 +25,36 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from artimuse_desktop.catalog.queries import AssessmentRecord, AttributeRecord, MeasureRecord, PhotoRecord
-from artimuse_desktop.gui.grid_delegate import fit_rect
-from artimuse_desktop.gui.style import set_role
+from artimuse_desktop.catalog.collections import PhotoDetails
+from artimuse_desktop.catalog.records import AssessmentRecord, MeasureRecord, PhotoRecord
+from artimuse_desktop.catalog.shown_values import attribute_values
+from artimuse_desktop.gui.badges import fit_rect
+from artimuse_desktop.gui.panel_attributes import ABSENT, AttributeRow, AttributeView
+from artimuse_desktop.gui.panel_details import breakable, decision_text, exif_rows, format_measure, measure_detail
+from artimuse_desktop.gui.theme import set_role
 from artimuse_desktop.vocabulary import ATTRIBUTES
 
-ABSENT = "—"
-
-
-@dataclass(frozen=True)
-class PanelData:
-    """Everything the panel shows about one photo, read off the GUI thread."""
-
-    record: PhotoRecord
-    assessments: tuple[AssessmentRecord, ...]
-    score_model: str
-
-
-@dataclass(frozen=True)
-class AttributeView:
-    attribute: str
-    score: float | None
-    critique: str | None
-    experimental: bool
-    model: str | None
+#: Space between the panel's lines; the sections use it inside too, so the rhythm is one.
+SPACING = 4
 
 
 def attribute_views(assessments: Sequence[AssessmentRecord], score_model: str) -> list[AttributeView]:
-    """One entry per ArtiMuse attribute: the score model's value first, any other current model's otherwise
-    (the catalog's sort and filter follow the same rule); absent stays None."""
-    ordered = sorted(assessments, key=lambda a: (a.model != score_model, a.model))
+    """One entry per ArtiMuse attribute, by ``catalog.shown_values`` (the rule sorts, filters and reports
+    follow); absent stays None."""
+    shown = attribute_values(assessments, score_model)
     views: list[AttributeView] = []
     for attribute in ATTRIBUTES:
-        score_from: AttributeRecord | None = None
-        critique_from: AttributeRecord | None = None
-        for assessment in ordered:
-            for record in assessment.attributes:
-                if record.attribute != attribute:
-                    continue
-                if score_from is None and record.score is not None:
-                    score_from = record
-                if critique_from is None and record.critique:
-                    critique_from = record
-        source = score_from or critique_from
-        views.append(
-            AttributeView(
-                attribute=attribute,
-                score=score_from.score if score_from else None,
-                critique=critique_from.critique if critique_from else None,
-                experimental=bool(score_from and score_from.experimental),
-                model=source.model if source is not None else None,
-            )
-        )
+        value = shown.get(attribute)
+        if value is None:
+            views.append(AttributeView(attribute, None, None, False, None))
+        else:
+            views.append(AttributeView(attribute, value.score, value.critique, value.experimental, value.model))
     return views
 
 
-def format_measure(measure: MeasureRecord) -> str:
-    """The number alone ("123", "0.42", "1,234"); the unit goes on the detail line under it."""
-    if measure.value == 0 or abs(measure.value) >= 1000:
-        return f"{measure.value:,.0f}"
-    return f"{measure.value:.3g}"
-
-
-def measure_detail(measure: MeasureRecord) -> str:
-    """ "LoG variance · higher is better · <note>": the unit, which way is better, and the analyzer's note."""
-    parts = []
-    if measure.unit and measure.unit not in ("", "1"):
-        parts.append(measure.unit)
-    if measure.higher_is_better is not None:
-        parts.append("higher is better" if measure.higher_is_better else "lower is better")
-    if measure.note:
-        parts.append(measure.note)
-    return "  ·  ".join(parts)
-
-
-def breakable(text: str) -> str:
-    """Let long paths wrap after their separators (a zero-width space after each one)."""
-    return text.replace("/", "/\u200b").replace("\\", "\\\u200b")
-
-
-def exif_rows(record: PhotoRecord) -> list[tuple[str, str]]:
-    rows: list[tuple[str, str]] = []
-    camera = " ".join(part for part in (record.camera_make, record.camera_model) if part)
-    if camera:
-        rows.append(("Camera", camera))
-    if record.lens:
-        rows.append(("Lens", record.lens))
-    exposure: list[str] = []
-    if record.focal_length:
-        exposure.append(f"{record.focal_length:.0f} mm")
-    if record.aperture:
-        exposure.append(f"f/{record.aperture:.1f}".replace(".0", ""))
-    if record.shutter:
-        exposure.append(f"1/{round(1 / record.shutter)} s" if record.shutter < 1 else f"{record.shutter:g} s")
-    if record.iso:
-        exposure.append(f"ISO {record.iso}")
-    if exposure:
-        rows.append(("Exposure", "   ".join(exposure)))
-    if record.captured_at:
-        rows.append(("Captured", record.captured_at.strftime("%Y-%m-%d %H:%M:%S")))
-    if record.width and record.height:
-        megapixels = record.width * record.height / 1e6
-        rows.append(("Size", f"{record.width} × {record.height}  ({megapixels:.1f} MP)"))
-    rows.append(("File", f"{record.format or '?'} · {record.size / 1e6:.1f} MB"))
-    if record.gps_lat is not None and record.gps_lon is not None:
-        rows.append(("GPS", f"{record.gps_lat:.5f}, {record.gps_lon:.5f}"))
-    rows.append(("Folder", record.folder))
-    return rows
-
-
 class PreviewImage(QWidget):
+    """The photo fitted into a box about as tall as a 3:2 frame at the panel's width."""
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._pixmap: QPixmap | None = None
@@ -165,84 +85,6 @@ class PreviewImage(QWidget):
         painter.end()
 
 
-class ScoreBar(QWidget):
-    """A 0–100 bar; an absent score draws an empty track and the text "—"."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.value: float | None = None
-        self.setFixedHeight(8)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-
-    def set_value(self, value: float | None) -> None:
-        self.value = value
-        self.update()
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        palette = self.palette()
-        rect = QRectF(self.rect()).adjusted(0, 1, 0, -1)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(palette.color(QPalette.ColorRole.Base))
-        painter.drawRoundedRect(rect, 3, 3)
-        if self.value is not None:
-            fill = QRectF(rect)
-            fill.setWidth(rect.width() * max(0.0, min(100.0, self.value)) / 100.0)
-            painter.setBrush(palette.color(QPalette.ColorRole.Text))
-            painter.drawRoundedRect(fill, 3, 3)
-        painter.end()
-
-
-class AttributeRow(QWidget):
-    def __init__(self, attribute: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.attribute = attribute
-        self.name = QLabel(attribute)
-        self.name.setWordWrap(True)
-        self.value = QLabel(ABSENT)
-        self.value.setObjectName("attributeValue")
-        self.value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        self.value.setMinimumWidth(34)
-        self.tag = QLabel("experimental")
-        set_role(self.tag, "tag")
-        self.tag.setToolTip("This model's score for this attribute is experimental: treat it as a hint.")
-        self.tag.hide()
-        self.bar = ScoreBar()
-        self.critique = QLabel()
-        self.critique.setProperty("role", "critique")
-        self.critique.setWordWrap(True)
-        self.critique.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.critique.hide()
-        top = QHBoxLayout()
-        top.setContentsMargins(0, 0, 0, 0)
-        top.setSpacing(6)
-        top.addWidget(self.name, 1)
-        top.addWidget(self.tag)
-        top.addWidget(self.value)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 3, 0, 3)
-        layout.setSpacing(3)
-        layout.addLayout(top)
-        layout.addWidget(self.bar)
-        layout.addWidget(self.critique)
-
-    def show_view(self, view: AttributeView) -> None:
-        self.value.setText(ABSENT if view.score is None else f"{view.score:.1f}")
-        self.value.setToolTip("Not assessed" if view.score is None else f"from {view.model}")
-        self.bar.set_value(view.score)
-        self.tag.setVisible(view.score is not None and view.experimental)
-        self.set_critique(view.critique)
-
-    def set_critique(self, text: str | None) -> None:
-        self.critique.setText(text or "")
-        self.critique.setVisible(bool(text))
-
-    def append_critique(self, fragment: str) -> None:
-        self.critique.setText(self.critique.text() + fragment)
-        self.critique.setVisible(True)
-
-
 def _heading(text: str) -> QLabel:
     label = QLabel(text.upper())
     set_role(label, "heading")
@@ -250,7 +92,7 @@ def _heading(text: str) -> QLabel:
 
 
 class SidePanel(QFrame):
-    """Shows ``PanelData``; emits ``critique_requested(photo_id)`` and ``critique_cancel_requested``."""
+    """Shows ``PhotoDetails``; emits ``critique_requested(photo_id)`` and ``critique_cancel_requested``."""
 
     critique_requested = Signal(int)
     critique_cancel_requested = Signal()
@@ -259,7 +101,7 @@ class SidePanel(QFrame):
         super().__init__(parent)
         self.setObjectName("sidePanel")
         self.setMinimumWidth(280)
-        self.data: PanelData | None = None
+        self.data: PhotoDetails | None = None
         self._critique_model: str | None = None
         self._critique_reason = "Checking which models are installed…"
         self._streaming_id: int | None = None
@@ -270,7 +112,7 @@ class SidePanel(QFrame):
         body.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.body_layout = QVBoxLayout(body)
         self.body_layout.setContentsMargins(12, 10, 12, 14)
-        self.body_layout.setSpacing(4)
+        self.body_layout.setSpacing(SPACING)
 
         self.preview = PreviewImage()
         self.title = QLabel("No photo selected")
@@ -356,7 +198,7 @@ class SidePanel(QFrame):
     def set_preview(self, pixmap: QPixmap | None) -> None:
         self.preview.set_pixmap(pixmap)
 
-    def show_data(self, data: PanelData | None) -> None:
+    def show_data(self, data: PhotoDetails | None) -> None:
         same_photo = data is not None and self.data is not None and data.record.id == self.data.record.id
         self.data = data
         if not same_photo:
@@ -378,7 +220,7 @@ class SidePanel(QFrame):
         record = data.record
         self.title.setText(record.filename)
         self.title.setToolTip(record.path)
-        self.decisions.setText(self._decision_text(record))
+        self.decisions.setText(decision_text(record))
         by_model = {a.model: a for a in data.assessments}
         main = by_model.get(data.score_model)
         if main is not None and main.score is not None:
@@ -415,15 +257,8 @@ class SidePanel(QFrame):
     def update_record(self, record: PhotoRecord) -> None:
         """A decision changed: refresh the flag/stars line only."""
         if self.data is not None and self.data.record.id == record.id:
-            self.data = PanelData(record, self.data.assessments, self.data.score_model)
-            self.decisions.setText(self._decision_text(record))
-
-    @staticmethod
-    def _decision_text(record: PhotoRecord) -> str:
-        flag = {1: "⚑ Pick", -1: "✕ Reject"}.get(record.flag, "Unflagged")
-        stars = "★" * record.rating + "☆" * (5 - record.rating)
-        label = f"   ·   {record.color_label} label" if record.color_label else ""
-        return f"{flag}   ·   {stars}{label}"
+            self.data = PhotoDetails(record, self.data.assessments, self.data.score_model)
+            self.decisions.setText(decision_text(record))
 
     def _show_measures(self, measures: Sequence[MeasureRecord]) -> None:
         while self.measures_box.count():

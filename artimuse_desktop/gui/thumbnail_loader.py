@@ -8,7 +8,6 @@ screen are decoded first and rows long scrolled past are dropped from the queue.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import threading
@@ -16,10 +15,10 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage, QImageReader, QPixmap
 
-from artimuse_desktop.gui.tasks import register_pool
+from artimuse_desktop.gui.tasks import GuiCaller, PoolCall, new_pool
 
 log = logging.getLogger(__name__)
 
@@ -74,21 +73,6 @@ def _read_qimage(path: str) -> QImage:
     return image
 
 
-class _Relay(QObject):
-    loaded = Signal(int, str, QImage)
-    failed = Signal(int, str, str)
-
-
-class _Drain(QRunnable):
-    def __init__(self, loader: ImageLoader) -> None:
-        super().__init__()
-        self.setAutoDelete(True)
-        self._loader = loader
-
-    def run(self) -> None:
-        self._loader._drain()
-
-
 class ImageLoader(QObject):
     """Decodes requested images on a pool; ``loaded``/``failed`` arrive on the GUI thread."""
 
@@ -97,12 +81,9 @@ class ImageLoader(QObject):
 
     def __init__(self, parent: QObject | None = None, *, cache_max_bytes: int | None = None, threads: int = 0):
         super().__init__(parent)
-        self._pool = register_pool(QThreadPool(self))
         self._threads = threads or max(2, min(4, (os.cpu_count() or 2)))
-        self._pool.setMaxThreadCount(self._threads)
-        self._relay = _Relay(self)
-        self._relay.loaded.connect(self._on_loaded)
-        self._relay.failed.connect(self._on_failed)
+        self._pool = new_pool(self, self._threads)
+        self._gui = GuiCaller(self)
         self._lock = threading.Lock()
         self._urgent: OrderedDict[tuple[int, str], ImageRequest] = OrderedDict()
         self._queued: OrderedDict[tuple[int, str], ImageRequest] = OrderedDict()
@@ -132,7 +113,7 @@ class ImageLoader(QObject):
             if start:
                 self._draining += 1
         if start:
-            self._pool.start(_Drain(self))
+            self._pool.start(PoolCall(self._drain))
 
     def is_pending(self, photo_id: int, kind: str) -> bool:
         key = (photo_id, kind)
@@ -192,14 +173,13 @@ class ImageLoader(QObject):
                 log.info("cannot load %s of %s: %s", request.kind, request.path, reason)
                 self._emit_failed(request, str(reason))
             else:
-                try:
-                    self._relay.loaded.emit(request.photo_id, request.kind, image)
-                except RuntimeError:  # pragma: no cover - window closed meanwhile
-                    return
+                self._emit_loaded(request, image)
+
+    def _emit_loaded(self, request: ImageRequest, image: QImage) -> None:
+        self._gui.call(lambda: self._on_loaded(request.photo_id, request.kind, image))
 
     def _emit_failed(self, request: ImageRequest, reason: str) -> None:
-        with contextlib.suppress(RuntimeError):  # the window closed meanwhile
-            self._relay.failed.emit(request.photo_id, request.kind, reason)
+        self._gui.call(lambda: self._on_failed(request.photo_id, request.kind, reason))
 
     def set_cache_max_bytes(self, max_bytes: int | None) -> None:
         """A new size budget from the settings: the next thumbnail opens the cache with it."""

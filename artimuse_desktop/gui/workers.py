@@ -1,11 +1,11 @@
-"""Long-lived background threads: one owns the scoring model, one indexes the library.
+"""Background jobs: a long-lived thread owns the scoring model; indexing runs on the GUI's task helper.
 
 The model thread keeps the loaded backend between runs (loading ArtiMuse takes many seconds; scoring a few new
 photos should not pay that again). Jobs are asked for with queued signals and report back with plain
 dataclasses (``JobProgress``, ``JobResult``): no ORM object and no widget crosses a thread. Pause and cancel
 go through a ``CancelToken`` the pipeline checks between photos, so they act within one batch.
-``BackgroundJobs.shutdown`` cancels, quits and waits for both threads: the window calls it on close, so no
-"QThread: Destroyed while thread is still running" can happen.
+``BackgroundJobs.shutdown`` cancels, quits and waits for the model thread and the indexing task: the window
+calls it on close, so no "QThread: Destroyed while thread is still running" can happen.
 """
 
 from __future__ import annotations
@@ -13,22 +13,32 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import time
 import weakref
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from artimuse_desktop.cancel import CancelToken
 from artimuse_desktop.catalog.db import Catalog
+from artimuse_desktop.errors import describe_error
+from artimuse_desktop.gui.index_job import run_index
+from artimuse_desktop.gui.job_types import (
+    CRITIQUE,
+    INDEX,
+    SCORE,
+    CritiqueRequest,
+    IndexRequest,
+    JobProgress,
+    JobResult,
+    ScoreRequest,
+    Throttle,
+)
+from artimuse_desktop.gui.tasks import IN_ORDER, TaskRunner
 
 log = logging.getLogger(__name__)
 
-INDEX = "index"
-SCORE = "score"
-CRITIQUE = "critique"
+BackendFactory = Callable[[str], Any]
 
 _THREADS: weakref.WeakSet[QThread] = weakref.WeakSet()
 
@@ -45,117 +55,6 @@ def running_threads() -> list[QThread]:
     return alive
 
 
-def describe_error(exc: BaseException) -> str:
-    from artimuse_desktop.errors import ArtiMuseError
-
-    if isinstance(exc, ArtiMuseError):
-        return exc.user_text()
-    return f"{type(exc).__name__}: {exc}"
-
-
-@dataclass(frozen=True)
-class JobProgress:
-    job: str
-    label: str
-    done: int
-    total: int
-    failed: int = 0
-    rate: float = 0.0
-    eta_s: float | None = None
-    current: str | None = None
-
-
-@dataclass(frozen=True)
-class JobResult:
-    job: str
-    message: str
-    cancelled: bool = False
-    failures: tuple[tuple[str, str], ...] = ()
-    error: str | None = None
-    changed: bool = True
-
-
-@dataclass(frozen=True)
-class ScoreRequest:
-    model: str
-    device: str
-    batch_size: int
-    token: CancelToken
-    rescore: bool = False
-    photo_ids: tuple[int, ...] | None = None
-
-
-@dataclass(frozen=True)
-class CritiqueRequest:
-    model: str
-    device: str
-    photo_id: int
-    token: CancelToken
-
-
-@dataclass(frozen=True)
-class IndexRequest:
-    roots: tuple[str, ...]
-    token: CancelToken
-    previews: bool = True
-    cache_max_bytes: int | None = None
-    workers: int | None = None
-
-
-@dataclass
-class _Throttle:
-    """At most ``hz`` progress signals a second (the last one always goes out)."""
-
-    hz: float = 8.0
-    _last: float = field(default=0.0)
-
-    def ready(self, final: bool = False) -> bool:
-        now = time.monotonic()
-        if final or now - self._last >= 1.0 / self.hz:
-            self._last = now
-            return True
-        return False
-
-
-PHASE_LABELS = {"scan": "Scanning", "match": "Matching moved files", "index": "Indexing", "previews": "Making previews"}
-
-
-def index_progress(progress: Any, label: str | None = None) -> JobProgress:
-    """A JobProgress from the indexer's ``IndexProgress`` (phase, done, total, current, rate)."""
-    done = int(getattr(progress, "done", 0) or 0)
-    total = int(getattr(progress, "total", 0) or 0)
-    rate = float(getattr(progress, "rate", 0.0) or 0.0)
-    current = getattr(progress, "current", None)
-    phase = str(getattr(progress, "phase", "index"))
-    eta = (total - done) / rate if rate > 0 and total else None
-    name = os.path.basename(current) if current else None
-    return JobProgress(INDEX, label or PHASE_LABELS.get(phase, phase.capitalize()), done, total, 0, rate, eta, name)
-
-
-def _summary_failures(summary: Any) -> tuple[tuple[str, str], ...]:
-    for name in ("failures", "errors"):
-        items = getattr(summary, name, None)
-        if isinstance(items, list | tuple):
-            out: list[tuple[str, str]] = []
-            for item in items:
-                if isinstance(item, tuple | list) and len(item) >= 2:
-                    out.append((str(item[0]), str(item[1])))
-                else:
-                    out.append((str(getattr(item, "path", "?")), str(getattr(item, "reason", item))))
-            return tuple(out)
-    return ()
-
-
-def _summary_text(summary: Any) -> str:
-    """ "12 new, 3 updated, 1 failed" from an IndexSummary (only the non-zero counts)."""
-    parts = [
-        f"{getattr(summary, name):,} {name}"
-        for name in ("new", "updated", "moved", "restored", "unchanged", "failed", "missing")
-        if isinstance(getattr(summary, name, None), int) and getattr(summary, name)
-    ]
-    return ", ".join(parts)
-
-
 class ScoringWorker(QObject):
     """Lives on the model thread; owns the loaded backend."""
 
@@ -165,20 +64,23 @@ class ScoringWorker(QObject):
     critique_token = Signal(int, str, str)
     critique_finished = Signal(int, object, object)  # photo id, {attribute: text} or None, error or None
 
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog, backend_factory: BackendFactory | None = None) -> None:
         super().__init__()
         self.catalog = catalog
+        self._backend_factory = backend_factory
         self._backend: Any = None
         self._backend_key: tuple[str, str] | None = None
         self._lock = threading.Lock()
 
     def _get_backend(self, model: str, device: str) -> Any:
-        from artimuse_desktop.scoring import registry
-
         if self._backend is not None and self._backend_key == (model, device):
             return self._backend
         self.unload()
-        backend = registry.create_backend(model)
+        if self._backend_factory is None:
+            from artimuse_desktop.scoring.registry import create_backend
+
+            self._backend_factory = create_backend
+        backend = self._backend_factory(model)
         backend.load(device)
         with self._lock:
             self._backend, self._backend_key = backend, (model, device)
@@ -201,7 +103,7 @@ class ScoringWorker(QObject):
     @Slot(object)
     def score(self, request: ScoreRequest) -> None:
         label = f"Scoring ({request.model})"
-        throttle = _Throttle()
+        throttle = Throttle()
         try:
             if request.token.cancelled:
                 self.finished.emit(JobResult(SCORE, "Scoring cancelled", cancelled=True, changed=False))
@@ -269,58 +171,6 @@ class ScoringWorker(QObject):
         self.critique_finished.emit(request.photo_id, dict(texts), None)
 
 
-class IndexWorker(QObject):
-    """Lives on the I/O thread: indexes folders (making grid thumbnails as it goes), then previews."""
-
-    progress = Signal(object)
-    finished = Signal(object)
-
-    def __init__(self, catalog: Catalog) -> None:
-        super().__init__()
-        self.catalog = catalog
-
-    @Slot(object)
-    def index(self, request: IndexRequest) -> None:
-        throttle = _Throttle()
-
-        def on_progress(progress: Any) -> None:
-            final = bool(progress.total) and progress.done >= progress.total
-            if throttle.ready(final=final):
-                self.progress.emit(index_progress(progress))
-
-        try:
-            from artimuse_desktop.imaging.thumbnails import ThumbnailCache
-            from artimuse_desktop.library.indexer import index_roots, make_previews
-
-            cache = ThumbnailCache(max_bytes=request.cache_max_bytes) if request.cache_max_bytes else None
-            self.progress.emit(JobProgress(INDEX, "Scanning", 0, 0))
-            summary = index_roots(
-                self.catalog,
-                list(request.roots),
-                progress=on_progress,
-                cancel=request.token,
-                workers=request.workers,
-                cache=cache,
-            )
-            failures = _summary_failures(summary)
-            for path, reason in failures:
-                log.warning("could not index %s: %s", path, reason)
-            if request.previews and not request.token.cancelled:
-                previews = make_previews(self.catalog, cache, progress=on_progress, cancel=request.token)
-                for path, reason in previews.failures:
-                    log.warning("could not make a preview of %s: %s", path, reason)
-        except Exception as exc:
-            log.exception("indexing %s failed", request.roots)
-            self.finished.emit(JobResult(INDEX, f"Indexing failed: {describe_error(exc)}", error=describe_error(exc)))
-            return
-        text = _summary_text(summary)
-        if request.token.cancelled:
-            message = "Indexing cancelled" + (f" ({text})" if text else "")
-        else:
-            message = "Indexing finished" + (f": {text}" if text else "")
-        self.finished.emit(JobResult(INDEX, message, cancelled=request.token.cancelled, failures=failures))
-
-
 class BackgroundJobs(QObject):
     """The GUI's one door to background work: starts jobs, relays progress, pauses, cancels, shuts down."""
 
@@ -332,9 +182,10 @@ class BackgroundJobs(QObject):
 
     _score_requested = Signal(object)
     _critique_requested = Signal(object)
-    _index_requested = Signal(object)
 
-    def __init__(self, catalog: Catalog, parent: QObject | None = None) -> None:
+    def __init__(
+        self, catalog: Catalog, parent: QObject | None = None, *, backend_factory: BackendFactory | None = None
+    ) -> None:
         super().__init__(parent)
         self.catalog = catalog
         self._tokens: dict[str, CancelToken] = {}
@@ -343,7 +194,7 @@ class BackgroundJobs(QObject):
 
         self.model_thread = QThread(self)
         self.model_thread.setObjectName("artimuse-model")
-        self.scoring = ScoringWorker(catalog)
+        self.scoring = ScoringWorker(catalog, backend_factory)
         self.scoring.moveToThread(self.model_thread)
         self._score_requested.connect(self.scoring.score)
         self._critique_requested.connect(self.scoring.critique)
@@ -353,17 +204,12 @@ class BackgroundJobs(QObject):
         self.scoring.critique_token.connect(self.critique_token)
         self.scoring.critique_finished.connect(self._critique_done)
 
-        self.io_thread = QThread(self)
-        self.io_thread.setObjectName("artimuse-index")
-        self.indexer = IndexWorker(catalog)
-        self.indexer.moveToThread(self.io_thread)
-        self._index_requested.connect(self.indexer.index)
-        self.indexer.progress.connect(self._relay_progress)
-        self.indexer.finished.connect(self._relay_finished)
+        # Indexing runs on the GUI's one task helper (its own runner, in order); the indexer's signals are emitted
+        # from that pool thread and arrive here queued.
+        self._index_tasks = TaskRunner(self, threads=1)
 
-        for thread in (self.model_thread, self.io_thread):
-            _THREADS.add(thread)
-            thread.start()
+        _THREADS.add(self.model_thread)
+        self.model_thread.start()
 
     # ------------------------------------------------------------------ starting jobs
 
@@ -402,7 +248,15 @@ class BackgroundJobs(QObject):
         if self._closed or INDEX in self._running:
             return False
         token = self._new_token(INDEX)
-        self._index_requested.emit(IndexRequest(tuple(roots), token, previews, cache_max_bytes))
+        request = IndexRequest(tuple(roots), token, previews, cache_max_bytes)
+        catalog, gui = self.catalog, self._index_tasks.gui
+
+        def report(progress: JobProgress) -> None:  # on the indexing thread: hand it to the GUI thread
+            gui.call(lambda: self._relay_progress(progress))
+
+        self._index_tasks.submit(
+            INDEX, lambda: run_index(catalog, request, report), self._relay_finished, policy=IN_ORDER
+        )
         return True
 
     def _new_token(self, job: str) -> CancelToken:
@@ -431,17 +285,15 @@ class BackgroundJobs(QObject):
             token.cancel()
 
     def shutdown(self, timeout_ms: int = 15000) -> bool:
-        """Cancel every job, stop both threads and unload the model; True when both stopped in time."""
+        """Cancel every job, stop the model thread and the indexing task, unload the model; True when in time."""
         self._closed = True
         for token in self._tokens.values():
             token.cancel()
-        for thread in (self.model_thread, self.io_thread):
-            thread.quit()
-        stopped = True
-        for thread in (self.model_thread, self.io_thread):
-            if not thread.wait(timeout_ms):
-                log.error("background thread %s did not stop within %d ms", thread.objectName(), timeout_ms)
-                stopped = False
+        self.model_thread.quit()
+        stopped = bool(self.model_thread.wait(timeout_ms))
+        if not stopped:
+            log.error("the model thread did not stop within %d ms", timeout_ms)
+        self._index_tasks.shutdown(timeout_ms)
         if stopped:
             self.scoring.unload()
         return stopped

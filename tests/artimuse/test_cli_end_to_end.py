@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from artimuse_desktop.catalog import Catalog, queries
+from artimuse_desktop.catalog import Catalog, filters, queries
 from artimuse_desktop.cli import main
 
 from .conftest import FIXTURE_DIR
@@ -51,7 +51,7 @@ def test_index_score_critique_and_search(
         stored = critiques["Composition & Design"]
         assert stored is not None and stored.startswith(reference)
         word = re.findall(r"[A-Za-z]{4,}", stored)[0]
-        assert photo_id in queries.photo_ids(session, queries.PhotoFilter(search=word))
+        assert photo_id in queries.photo_ids(session, filters.PhotoFilter(search=word))
 
     # Scoring again changes nothing and keeps the critique.
     assert main([*base, "score", "--model", "artimuse"]) == 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from artimuse_desktop.scoring.backend import Backend
 from artimuse_desktop.scoring.types import PhotoInput
 from artimuse_desktop.vocabulary import ATTRIBUTES
 from tests.artimuse.conftest import FIXTURE_DIR
+from tests.waiting import blocked_in, wait_until
 
 pytestmark = pytest.mark.model
 
@@ -104,7 +104,8 @@ def test_pause_blocks_generation_until_resumed(tiny_model: Any, pixel_values: np
         )
     )
     worker.start()
-    time.sleep(0.5)
+    assert worker.ident is not None
+    wait_until(lambda: blocked_in(CancelToken.wait_if_paused, worker.ident), what="generation to wait at the pause")
     assert worker.is_alive() and "out" not in result
     cancel.resume()
     worker.join(timeout=30)
@@ -216,16 +217,17 @@ def test_native_layout_folder_is_accepted_and_scores_the_same(
     import shutil
 
     from artimuse_desktop.cli import main
-    from artimuse_desktop.scoring.artimuse import convert
+    from artimuse_desktop.scoring.artimuse.convert import checkpoint as conversion
+    from artimuse_desktop.scoring.artimuse.convert import safetensors_io
     from artimuse_desktop.scoring.registry import create_backend
 
     native = tmp_path / "native"
     converted = use_tiny_store / "tiny"
-    checkpoint = convert.inspect_checkpoint(converted)
+    checkpoint = conversion.inspect_checkpoint(converted)
     assert checkpoint.layout == "internvl"
     # re-shard into 3 files with an index, as Hub checkpoints are, then add that folder
     native.mkdir()
-    convert.write_shards(sorted(checkpoint.tensors.items()), native, max_shard_bytes=300_000)
+    safetensors_io.write_shards(sorted(checkpoint.tensors.items()), native, max_shard_bytes=300_000)
     for path in converted.iterdir():
         if not path.name.startswith("model"):
             shutil.copyfile(path, native / path.name)
@@ -287,14 +289,15 @@ def test_registry_default_name_resolves_to_the_installed_model(use_tiny_store: P
 def test_load_refuses_a_store_model_with_missing_weights(tmp_path: Path) -> None:
     """transformers would fill a missing tensor with random values; the load must refuse instead."""
     from artimuse_desktop.errors import ModelUnavailableError
-    from artimuse_desktop.scoring.artimuse import convert, model, store
+    from artimuse_desktop.scoring.artimuse import model, store
+    from artimuse_desktop.scoring.artimuse.convert import safetensors_io
 
     entry = store.add_model(FIXTURE_DIR, "broken")
     weights = entry.path / "model.safetensors"
-    tensors = convert.read_header(weights)
+    tensors = safetensors_io.read_header(weights)
     (entry.path / "staging").mkdir()
     kept = [(n, r) for n, r in sorted(tensors.items()) if n != "model.language_model.norm.weight"]
-    convert.write_shards(kept, entry.path / "staging", max_shard_bytes=10**9)
+    safetensors_io.write_shards(kept, entry.path / "staging", max_shard_bytes=10**9)
     (entry.path / "staging" / "model.safetensors").replace(weights)
     with pytest.raises(ModelUnavailableError, match=r"missing_keys: model\.language_model\.norm\.weight"):
         model.load_model(entry, "cpu")

@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from artimuse_desktop.catalog import Catalog, open_catalog, queries
 from artimuse_desktop.catalog.db import head_revision
+from artimuse_desktop.catalog.filters import PhotoFilter, SortSpec
 from artimuse_desktop.errors import CatalogError, CatalogTooNewError
 
 FROZEN = Path(__file__).resolve().parent.parent / "data"
@@ -49,7 +50,7 @@ def test_frozen_released_schemas_upgrade_and_keep_their_data(tmp_path: Path, fro
         assert catalog.schema_revision == head_revision()
         assert catalog.integrity_check() == "ok"
         with catalog.read() as session:
-            records = queries.query_photos(session, sort=queries.SortSpec("filename"))
+            records = queries.query_photos(session, sort=SortSpec("filename"))
             assert [(r.flag, r.rating, r.color_label) for r in records] == [
                 (1, 5, "red"),
                 (-1, 0, None),
@@ -59,7 +60,7 @@ def test_frozen_released_schemas_upgrade_and_keep_their_data(tmp_path: Path, fro
             assert records[0].score == pytest.approx(81.5)
             (assessment,) = queries.assessments_for(session, records[0].id)
             assert assessment.attributes[0].critique.startswith("Crisp focus")
-            found = queries.photo_ids(session, queries.PhotoFilter(search="highlights"))
+            found = queries.photo_ids(session, PhotoFilter(search="highlights"))
             assert found == [records[0].id]
 
 

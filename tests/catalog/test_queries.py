@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pytest
 
 from artimuse_desktop.catalog import Catalog, queries
-from artimuse_desktop.catalog.queries import PhotoFilter, SortSpec
-from tests.catalog.helpers import add_assessment, add_photo, day
+from artimuse_desktop.catalog.filters import PhotoFilter, SortSpec
+from tests.factory import add_assessment, add_photo
+
+
+def day(n: int) -> datetime:
+    return datetime(2026, 6, 1) + timedelta(days=n)
 
 
 @pytest.fixture
@@ -14,7 +20,7 @@ def library(catalog: Catalog) -> dict[str, int]:
     ids = {
         "a": add_photo(
             catalog,
-            "a.jpg",
+            "/lib/a.jpg",
             rating=5,
             flag=1,
             color_label="red",
@@ -23,19 +29,18 @@ def library(catalog: Catalog) -> dict[str, int]:
             captured_at=day(1),
         ),
         "b": add_photo(
-            catalog, "b.jpg", rating=2, flag=-1, camera_make="NIKON", camera_model="Z 8", captured_at=day(2)
+            catalog, "/lib/b.jpg", rating=2, flag=-1, camera_make="NIKON", camera_model="Z 8", captured_at=day(2)
         ),
         "c": add_photo(
             catalog,
-            "c.jpg",
-            folder="/lib/sub",
+            "/lib/sub/c.jpg",
             rating=3,
             color_label="green",
             captured_at=day(3),
             lens="RF 85mm F1.2",
         ),
-        "d": add_photo(catalog, "d.jpg", folder="/lib/sub/deeper", captured_at=None),
-        "e": add_photo(catalog, "e.jpg", folder="/library2", status="missing", captured_at=day(0)),
+        "d": add_photo(catalog, "/lib/sub/deeper/d.jpg", captured_at=None),
+        "e": add_photo(catalog, "/library2/e.jpg", status="missing", captured_at=day(0)),
     }
     add_assessment(
         catalog,

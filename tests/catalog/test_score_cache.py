@@ -5,8 +5,9 @@ from __future__ import annotations
 from sqlalchemy import delete, select, update
 
 from artimuse_desktop.catalog import Catalog, queries
+from artimuse_desktop.catalog.filters import PhotoFilter, SortSpec
 from artimuse_desktop.catalog.models import Assessment, Photo
-from tests.catalog.helpers import add_assessment, add_photo
+from tests.factory import add_assessment, add_photo
 
 
 def cached(catalog: Catalog) -> dict[int, float | None]:
@@ -15,7 +16,7 @@ def cached(catalog: Catalog) -> dict[int, float | None]:
 
 
 def test_the_cached_score_follows_assessments_and_the_chosen_model(catalog: Catalog) -> None:
-    a, b, c = (add_photo(catalog, f"{n}.jpg") for n in "abc")
+    a, b, c = (add_photo(catalog, f"/lib/{n}.jpg") for n in "abc")
     add_assessment(catalog, a, "technical", 70.0)
     add_assessment(catalog, b, "technical", 40.0)
     add_assessment(catalog, b, "artimuse:ArtiMuse", 90.0)
@@ -44,16 +45,16 @@ def test_the_cached_score_follows_assessments_and_the_chosen_model(catalog: Cata
 
 
 def test_sorting_by_the_chosen_model_and_by_another_agree(catalog: Catalog) -> None:
-    ids = [add_photo(catalog, f"{n}.jpg") for n in range(6)]
+    ids = [add_photo(catalog, f"/lib/{n}.jpg") for n in range(6)]
     for pid, score in zip(ids, [50, 10, None, 90, 30, 70], strict=True):
         if score is not None:
             add_assessment(catalog, pid, "technical", float(score))
             add_assessment(catalog, pid, "other", float(score))
-    sort = queries.SortSpec("score", descending=True)
+    sort = SortSpec("score", descending=True)
     with catalog.read() as session:
         by_cache = queries.photo_ids(session, sort=sort)  # technical is the chosen model: photos.score
         by_join = queries.photo_ids(session, sort=sort, score_model="other")  # joins assessments
         assert by_cache == by_join == [ids[3], ids[5], ids[0], ids[4], ids[1], ids[2]]
-        flt = queries.PhotoFilter(min_score=30)
+        flt = PhotoFilter(min_score=30)
         assert queries.count_photos(session, flt) == queries.count_photos(session, flt, score_model="other") == 4
         assert sorted(queries.score_values(session)) == sorted(queries.score_values(session, score_model="other"))

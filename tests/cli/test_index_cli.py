@@ -13,7 +13,7 @@ from artimuse_desktop import cli
 from artimuse_desktop.catalog.db import Catalog
 from artimuse_desktop.commands.index import ProgressPrinter, format_summary
 from artimuse_desktop.imaging.thumbnails import ThumbnailCache
-from artimuse_desktop.library.indexer import IndexProgress, IndexSummary
+from artimuse_desktop.library.index_results import IndexProgress, IndexSummary
 from tests.library import imagefactory as images
 
 

@@ -15,9 +15,10 @@ from sqlalchemy import select
 
 from artimuse_desktop import cli
 from artimuse_desktop.catalog.db import Catalog
-from artimuse_desktop.catalog.models import Assessment, AttributeScore, MeasureValue, Photo
-from artimuse_desktop.catalog.queries import PhotoRecord
+from artimuse_desktop.catalog.models import Photo
+from artimuse_desktop.catalog.records import PhotoRecord
 from artimuse_desktop.library.indexer import index_roots
+from tests.factory import add_assessment
 from tests.library import imagefactory as images
 
 
@@ -38,18 +39,9 @@ PHOTOS = {
 
 
 def _add_assessment(catalog: Catalog, photo_id: int, score: float | None, comp: float | None, sharp: float | None):
-    with catalog.write() as session:
-        assessment = Assessment(
-            photo_id=photo_id, model="technical", model_version="1", score=score, created_at=datetime.now(),
-            current=True,
-        )  # fmt: skip
-        if comp is not None:
-            assessment.attributes.append(
-                AttributeScore(attribute="Composition & Design", score=comp, critique="strong leading lines")
-            )
-        if sharp is not None:
-            assessment.measures.append(MeasureValue(name="sharpness", value=sharp, unit="", higher_is_better=True))
-        session.add(assessment)
+    attributes = {"Composition & Design": (comp, "strong leading lines")} if comp is not None else None
+    measures = {"sharpness": sharp} if sharp is not None else {}
+    add_assessment(catalog, photo_id, "technical", score, attributes=attributes, measures=measures, version="1")
 
 
 @pytest.fixture

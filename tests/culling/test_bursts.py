@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import insert, select
 
-from artimuse_desktop.catalog.db import Catalog, open_catalog
-from artimuse_desktop.catalog.models import Assessment, AttributeScore, Photo
+from artimuse_desktop.catalog.db import Catalog
+from artimuse_desktop.catalog.models import Photo
 from artimuse_desktop.culling import decisions
 from artimuse_desktop.culling.bursts import (
     Burst,
@@ -21,6 +18,7 @@ from artimuse_desktop.culling.bursts import (
     phash_distance,
     pick_best,
 )
+from tests.factory import add_assessment, insert_photos, photo_row
 
 T0 = datetime(2024, 7, 1, 12, 0, 0)
 H = "ffff0000ffff0000"
@@ -69,47 +67,20 @@ def test_pick_best_prefers_the_best_rank_else_the_first_frame() -> None:
     assert pick_best((4, 5, 6), {}) == 4
 
 
-@pytest.fixture
-def catalog(tmp_path: Path) -> Any:
-    cat = open_catalog(tmp_path / "catalog.sqlite")
-    yield cat
-    cat.close()
-
-
 def add(catalog: Catalog, rows: list[tuple[float, str | None, float | None, float | None]]) -> list[int]:
     """Photos at T0 + seconds with a phash, a technical score and a composition attribute score."""
-    with catalog.write() as session:
-        session.execute(
-            insert(Photo),
-            [
-                {
-                    "path": f"/p/{i}.jpg",
-                    "folder": "/p",
-                    "filename": f"{i}.jpg",
-                    "size": 1,
-                    "mtime": 0.0,
-                    "fingerprint": f"{i:064x}",
-                    "captured_at": T0 + timedelta(seconds=seconds),
-                    "phash": phash,
-                    "camera_model": "A",
-                    "status": "ok",
-                    "flag": 0,
-                    "rating": 0,
-                }
-                for i, (seconds, phash, _s, _a) in enumerate(rows)
-            ],
-        )
-        ids = list(session.execute(select(Photo.id).order_by(Photo.id)).scalars())
-        for pid, (_t, _p, score, attr) in zip(ids, rows, strict=True):
-            if score is None and attr is None:
-                continue
-            assessment = Assessment(
-                photo_id=pid, model="technical", model_version="1", score=score, created_at=T0, current=True
-            )
-            session.add(assessment)
-            session.flush()
-            if attr is not None:
-                session.add(AttributeScore(assessment_id=assessment.id, attribute="Composition & Design", score=attr))
+    ids = insert_photos(
+        catalog,
+        [
+            photo_row(f"/p/{i}.jpg", captured_at=T0 + timedelta(seconds=seconds), phash=phash, camera_model="A")
+            for i, (seconds, phash, _s, _a) in enumerate(rows)
+        ],
+    )
+    for pid, (_t, _p, score, attr) in zip(ids, rows, strict=True):
+        if score is None and attr is None:
+            continue
+        attributes = {"Composition & Design": (attr, None)} if attr is not None else None
+        add_assessment(catalog, pid, "technical", score, attributes=attributes, version="1")
     return ids
 
 

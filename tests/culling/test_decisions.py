@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from artimuse_desktop.catalog import Catalog, queries
+from artimuse_desktop.catalog.filters import PhotoFilter, SortSpec
 from artimuse_desktop.culling import decisions
-from tests.catalog.helpers import add_photo
+from tests.factory import add_photo
 
 
 def state(catalog: Catalog, *ids: int) -> list[tuple[int, int, str | None]]:
@@ -19,7 +20,7 @@ def state(catalog: Catalog, *ids: int) -> list[tuple[int, int, str | None]]:
 def test_set_undo_redo_survive_reopening(tmp_path: Path) -> None:
     path = tmp_path / "c.sqlite"
     catalog = Catalog(path)
-    a, b = add_photo(catalog, "a.jpg"), add_photo(catalog, "b.jpg")
+    a, b = add_photo(catalog, "/lib/a.jpg"), add_photo(catalog, "/lib/b.jpg")
     decisions.set_decision(catalog, [a, b], "flag", 1)
     decisions.set_decision(catalog, [b], "rating", 4)
     decisions.set_decision(catalog, [a], "color_label", "red")
@@ -44,7 +45,7 @@ def test_set_undo_redo_survive_reopening(tmp_path: Path) -> None:
 
 
 def test_label_toggles_and_unchanged_values_make_no_undo_step(catalog: Catalog) -> None:
-    a = add_photo(catalog, "a.jpg")
+    a = add_photo(catalog, "/lib/a.jpg")
     decisions.set_decision(catalog, [a], "color_label", "green", toggle=True)
     decisions.set_decision(catalog, [a], "color_label", "green", toggle=True)
     assert state(catalog, a) == [(0, 0, None)]
@@ -55,7 +56,7 @@ def test_label_toggles_and_unchanged_values_make_no_undo_step(catalog: Catalog) 
 
 @pytest.mark.parametrize(("field", "value"), [("flag", 2), ("rating", 6), ("rating", -1), ("color_label", "pink")])
 def test_invalid_values_are_refused(catalog: Catalog, field: str, value: object) -> None:
-    a = add_photo(catalog, "a.jpg")
+    a = add_photo(catalog, "/lib/a.jpg")
     with pytest.raises(ValueError):
         decisions.set_decision(catalog, [a], field, value)  # type: ignore[arg-type]
 
@@ -69,16 +70,16 @@ def test_different_values_in_one_undo_step_on_a_large_selection(catalog: Catalog
             for i in range(3000)
         )
     with catalog.read() as session:
-        ids = queries.photo_ids(session, sort=queries.SortSpec("id"))
+        ids = queries.photo_ids(session, sort=SortSpec("id"))
     wanted = {pid: (1 if i % 3 == 0 else -1) for i, pid in enumerate(ids)}
     change = decisions.set_decisions(catalog, "flag", wanted)
     assert change is not None and len(change.photo_ids) == 3000
     with catalog.read() as session:
-        assert queries.count_photos(session, queries.PhotoFilter(flags={1})) == 1000
-        assert queries.count_photos(session, queries.PhotoFilter(flags={-1})) == 2000
+        assert queries.count_photos(session, PhotoFilter(flags={1})) == 1000
+        assert queries.count_photos(session, PhotoFilter(flags={-1})) == 2000
     decisions.undo(catalog)
     with catalog.read() as session:
-        assert queries.count_photos(session, queries.PhotoFilter(flags={0})) == 3000
+        assert queries.count_photos(session, PhotoFilter(flags={0})) == 3000
     decisions.redo(catalog)
     with catalog.read() as session:
-        assert queries.count_photos(session, queries.PhotoFilter(flags={1})) == 1000
+        assert queries.count_photos(session, PhotoFilter(flags={1})) == 1000

@@ -9,14 +9,9 @@ from pathlib import Path
 import pytest
 
 from artimuse_desktop.catalog import Catalog
-from tests.export.export_helpers import (
-    FULL_ATTRIBUTES,
-    Library,
-    add_assessment,
-    add_photo,
-    set_score_model,
-    write_jpeg,
-)
+from artimuse_desktop.scoring.types import Measure
+from tests.export.export_helpers import FULL_ATTRIBUTES, Library
+from tests.factory import add_assessment, add_photo, set_score_model, write_jpeg
 
 
 @pytest.fixture
@@ -41,7 +36,8 @@ def library(catalog: Catalog, tmp_path: Path) -> Library:
         if score is not None:
             attributes = {k: (v[0] + score / 10, v[1]) for k, v in FULL_ATTRIBUTES.items()}
             add_assessment(catalog, photo_id, "artimuse", score, attributes=attributes)
-            add_assessment(catalog, photo_id, "technical", score / 2, measures={"sharpness": score / 100})
+            sharpness = Measure("sharpness", score / 100, "score", True)
+            add_assessment(catalog, photo_id, "technical", score / 2, measures=[sharpness])
     set_score_model(catalog, "artimuse")
     # A RAW+JPEG pair with both sidecar styles and an Apple edit file.
     raw = root / "pair" / "IMG_0001.CR2"

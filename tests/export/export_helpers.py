@@ -1,95 +1,25 @@
-"""Helpers for export tests: JPEG files made with Pillow, rows in a real catalog, assessments, exiftool."""
+"""Helpers for export tests: the library they share, snapshots of the originals, exiftool.
+
+Rows and JPEGs come from ``tests/factory.py``.
+"""
 
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import subprocess
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from PIL import Image
 
 from artimuse_desktop.catalog import Catalog
-from artimuse_desktop.catalog.models import Assessment, AttributeScore, MeasureValue, Photo
 from artimuse_desktop.vocabulary import ATTRIBUTES
 
 REPO = Path(__file__).resolve().parents[2]
 EXIFTOOL_CONFIG = REPO / "resources" / "exiftool" / "artimuse.config"
-
-
-def write_jpeg(path: Path, seed: int = 0, size: tuple[int, int] = (96, 64)) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    image = Image.new("RGB", size, ((seed * 53) % 256, (seed * 97) % 256, (seed * 31) % 256))
-    for x in range(0, size[0], 8):
-        image.putpixel((x, (x * (seed + 1)) % size[1]), (255, 255, 255))
-    image.save(path, "JPEG", quality=85)
-    # A fixed, old mtime so that "mtime preserved" cannot pass by accident.
-    os.utime(path, ns=(1_600_000_000_123_456_789 + seed, 1_600_000_000_123_456_789 + seed))
-    return path
-
-
-def add_photo(catalog: Catalog, path: Path, **fields: Any) -> int:
-    """Insert a photo row for a file on disk (or a missing one); returns its id."""
-    stat = path.stat() if path.exists() else None
-    values: dict[str, Any] = {
-        "path": str(path),
-        "folder": str(path.parent),
-        "filename": path.name,
-        "size": stat.st_size if stat else 0,
-        "mtime": stat.st_mtime if stat else 0.0,
-        "format": path.suffix.lstrip(".").upper() or None,
-        "width": 96,
-        "height": 64,
-        "indexed_at": datetime(2024, 5, 1),
-    }
-    values.update(fields)
-    with catalog.write() as session:
-        photo = Photo(**values)
-        session.add(photo)
-        session.flush()
-        return photo.id
-
-
-def add_assessment(
-    catalog: Catalog,
-    photo_id: int,
-    model: str,
-    score: float | None,
-    *,
-    attributes: Mapping[str, tuple[float | None, str | None]] | None = None,
-    measures: dict[str, float] | None = None,
-    version: str = "1.0",
-) -> None:
-    with catalog.write() as session:
-        assessment = Assessment(
-            photo_id=photo_id,
-            model=model,
-            model_version=version,
-            score=score,
-            created_at=datetime(2024, 5, 2),
-            current=True,
-        )
-        session.add(assessment)
-        session.flush()
-        for name, (value, critique) in (attributes or {}).items():
-            session.add(AttributeScore(assessment_id=assessment.id, attribute=name, score=value, critique=critique))
-        for name, value in (measures or {}).items():
-            session.add(
-                MeasureValue(assessment_id=assessment.id, name=name, value=value, unit="score", higher_is_better=True)
-            )
-
-
-def set_score_model(catalog: Catalog, model: str) -> None:
-    from artimuse_desktop.catalog import queries
-
-    with catalog.write() as session:
-        queries.set_score_model(session, model)
 
 
 def digest(path: Path) -> str:

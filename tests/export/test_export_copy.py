@@ -17,7 +17,8 @@ from artimuse_desktop.export import copier
 from artimuse_desktop.export.copier import ExportProgress, execute_plan
 from artimuse_desktop.export.plan import build_plan
 from artimuse_desktop.export.selection import Selection, select_photos
-from tests.export.export_helpers import Library, add_photo, all_files, digest, snapshot, write_jpeg
+from tests.export.export_helpers import Library, all_files, digest, snapshot
+from tests.factory import add_photo, write_jpeg
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ from artimuse_desktop.catalog import queries
 from artimuse_desktop.culling.decisions import set_decision
 from artimuse_desktop.errors import ExportError
 from artimuse_desktop.export.trash import move_rejects_to_trash, plan_trash
-from tests.export.export_helpers import Library, add_photo, write_jpeg
+from tests.export.export_helpers import Library
+from tests.factory import add_photo, write_jpeg
 
 
 @pytest.fixture

@@ -21,7 +21,8 @@ from artimuse_desktop.export.xmp import (
     write_sidecars,
 )
 from artimuse_desktop.library.sidecars import SidecarDecisions, SidecarProblem, read_artimuse_fields
-from tests.export.export_helpers import Library, add_photo, exiftool_json, needs_exiftool, write_jpeg
+from tests.export.export_helpers import Library, exiftool_json, needs_exiftool
+from tests.factory import add_photo, write_jpeg
 
 LIGHTROOM_SIDECAR = """\
 <x:xmpmeta xmlns:x="adobe:ns:meta/" x:xmptk="Adobe XMP Core 7.0-c000 1.000000, 0000/00/00-00:00:00        ">

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from artimuse_desktop.catalog.db import Catalog
-from artimuse_desktop.catalog.queries import PhotoFilter, SortSpec, photo_ids
-from artimuse_desktop.gui.filter_bar import FLAG_CHOICES, RATING_CHOICES
+from artimuse_desktop.catalog.filters import PhotoFilter, SortSpec
+from artimuse_desktop.catalog.queries import photo_ids
+from artimuse_desktop.gui.filter_choices import FLAG_CHOICES, RATING_CHOICES
 from artimuse_desktop.vocabulary import ATTRIBUTES
+from tests.factory import add_assessment, set_score_model
 
-from .conftest import add_assessment, set_score_model, wait_idle
+from .conftest import wait_idle
 
 
 def names(window: Any) -> list[str]:
@@ -73,7 +75,7 @@ def test_filters_combine_and_count(qtbot: Any, window: Any, catalog: Catalog, ph
     bar.set_score_range(60, None)
     wait_idle(qtbot, window)
     assert sorted(names(window)) == ["bravo", "delta", "golf"]
-    bar.label_buttons["red"].setChecked(True)
+    bar.labels.buttons["red"].setChecked(True)
     wait_idle(qtbot, window)
     assert names(window) == ["delta"]
     bar.reset()
@@ -87,7 +89,7 @@ def test_search_matches_file_names_and_critiques(qtbot: Any, window: Any, catalo
         photos[7],
         "artimuse",
         66.0,
-        attributes={"Composition & Design": (70.0, "A lonely lighthouse on the horizon", False)},
+        attributes={"Composition & Design": (70.0, "A lonely lighthouse on the horizon")},
     )
     bar = window.filter_bar
     bar.search.setText("golf")
@@ -102,7 +104,7 @@ def test_search_matches_file_names_and_critiques(qtbot: Any, window: Any, catalo
 
 def test_attribute_and_measure_thresholds(qtbot: Any, window: Any, catalog: Catalog, photos: list[int]) -> None:
     for pid, value in zip(photos[:4], [40.0, 80.0, None, 95.0], strict=True):
-        add_assessment(catalog, pid, "artimuse", 50.0, attributes={"Composition & Design": (value, None, False)})
+        add_assessment(catalog, pid, "artimuse", 50.0, attributes={"Composition & Design": (value, None)})
     window.refresh_stats()
     wait_idle(qtbot, window)
     more = window.filter_bar.more

@@ -8,11 +8,12 @@ from typing import Any
 from PySide6.QtCore import QPoint, Qt
 
 from artimuse_desktop.catalog.db import Catalog
-from artimuse_desktop.gui.side_panel import ABSENT
+from artimuse_desktop.gui.panel_attributes import ABSENT
 from artimuse_desktop.gui.thumbnail_loader import FULL
 from artimuse_desktop.vocabulary import ATTRIBUTES
+from tests.factory import add_assessment, set_score_model
 
-from .conftest import add_assessment, set_score_model, wait_idle
+from .conftest import wait_idle
 
 
 def show(qtbot: Any, window: Any, photo_id: int) -> None:
@@ -28,11 +29,11 @@ def test_side_panel_shows_the_score_model_attributes_and_absent_as_absent(
 ) -> None:
     pid = photos[0]
     attributes = {
-        ATTRIBUTES[0]: (71.5, "Strong leading lines.", False),
-        ATTRIBUTES[2]: (None, "Sharp where it matters.", False),  # a critique without a score
-        ATTRIBUTES[6]: (64.0, None, True),  # experimental
+        ATTRIBUTES[0]: (71.5, "Strong leading lines."),
+        ATTRIBUTES[2]: (None, "Sharp where it matters."),  # a critique without a score
+        ATTRIBUTES[6]: (64.0, None),  # experimental
     }
-    add_assessment(catalog, pid, "artimuse", 68.25, attributes=attributes, version="v2")
+    add_assessment(catalog, pid, "artimuse", 68.25, attributes=attributes, experimental={ATTRIBUTES[6]}, version="v2")
     set_score_model(catalog, "artimuse")
     show(qtbot, window, pid)
     panel = window.side_panel
@@ -53,7 +54,7 @@ def test_side_panel_shows_the_score_model_attributes_and_absent_as_absent(
     assert "technical" in panel.others.text() and "55.0" in panel.others.text()
     assert "Pick" in panel.decisions.text() and "★★★☆☆" in panel.decisions.text()
     # Write critique: no ArtiMuse model here, so it is disabled and says why
-    qtbot.waitUntil(lambda: window._backend_infos != [] or "ArtiMuse" in panel.critique_button.toolTip())
+    qtbot.waitUntil(lambda: window.critiques.backend_infos != [] or "ArtiMuse" in panel.critique_button.toolTip())
     assert not panel.critique_button.isEnabled()
     assert panel.critique_button.toolTip()
 
@@ -130,6 +131,7 @@ def test_compare_side_by_side_with_synchronised_zoom(qtbot: Any, window: Any, ph
     qtbot.keyClick(compare, Qt.Key.Key_Right)
     assert compare.active_id() == chosen[2]
     qtbot.keyClick(compare, Qt.Key.Key_P)
+    wait_idle(qtbot, window)  # decisions are written off the GUI thread
     record = window.model.record_for_id(chosen[2])
     assert record is not None and record.flag == 1
     assert "Pick" in compare.panes[2].details.text()

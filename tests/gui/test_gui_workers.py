@@ -4,7 +4,6 @@ critiques streamed into the panel, indexing from the welcome view, and clean shu
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -15,21 +14,24 @@ from artimuse_desktop.cancel import CancelToken
 from artimuse_desktop.catalog.db import Catalog
 from artimuse_desktop.scoring.backend import Availability, TokenCallback
 from artimuse_desktop.scoring.types import PhotoInput, ScoreResult
+from tests.factory import PhotoSpec, add_photos, write_jpeg
+from tests.waiting import blocked_in, wait_until
 
-from .conftest import PhotoSpec, add_photos, wait_idle, write_jpeg
+from .conftest import wait_idle
 
 
 class FakeBackend:
-    """A slow, countable backend: lets the tests pause and cancel mid-run deterministically."""
+    """A countable backend behind a gate: each batch waits until the test opens ``gate``, so the tests pause,
+    cancel and quit mid-run at a point they choose."""
 
     name = "fake"
     version = "1"
     description = "test backend"
     supports_critique = True
-    loads = 0
 
-    def __init__(self, delay: float = 0.0) -> None:
-        self.delay = delay
+    def __init__(self) -> None:
+        self.loads = 0
+        self.batches = 0  # score_batch calls begun
         self.gate = threading.Event()
         self.gate.set()
 
@@ -37,7 +39,7 @@ class FakeBackend:
         return Availability(True, "test")
 
     def load(self, device: str = "auto") -> None:
-        FakeBackend.loads += 1
+        self.loads += 1
 
     def unload(self) -> None:
         pass
@@ -46,8 +48,8 @@ class FakeBackend:
         return item
 
     def score_batch(self, prepared: Sequence[Any]) -> list[ScoreResult]:
-        self.gate.wait(5)
-        time.sleep(self.delay)
+        self.batches += 1
+        assert self.gate.wait(30), "the test never opened the gate"
         return [ScoreResult(score=float(item.photo_id)) for item in prepared]
 
     def critique(
@@ -67,13 +69,16 @@ class FakeBackend:
 
 
 @pytest.fixture
-def fake_backend(monkeypatch: pytest.MonkeyPatch) -> FakeBackend:
-    from artimuse_desktop.scoring import registry
+def fake_backend() -> FakeBackend:
+    return FakeBackend()
 
-    backend = FakeBackend(delay=0.02)
-    FakeBackend.loads = 0
-    monkeypatch.setattr(registry, "create_backend", lambda name="technical": backend)
-    return backend
+
+@pytest.fixture
+def backend_factory(fake_backend: FakeBackend) -> Any:
+    """The window's backends in this module: "fake" is the test's; any other name comes from the registry."""
+    from artimuse_desktop.scoring.registry import create_backend
+
+    return lambda name: fake_backend if name == "fake" else create_backend(name)
 
 
 def assessments(catalog: Catalog, model: str) -> dict[int, float | None]:
@@ -110,23 +115,23 @@ def test_pause_resume_and_cancel_scoring(
     qtbot: Any, window: Any, catalog: Catalog, tmp_path: Path, fake_backend: FakeBackend
 ) -> None:
     add_photos(catalog, tmp_path / "many", [PhotoSpec(f"p{i:02d}.jpg") for i in range(40)])
-    progress: list[Any] = []
-    window.jobs.progress.connect(progress.append)
     window.settings.batch_size = 2
+    fake_backend.gate.clear()
     assert window.start_scoring(model="fake")
     assert not window.start_scoring(model="fake")  # one scoring run at a time
-    qtbot.waitUntil(lambda: any(p.done >= 2 for p in progress), timeout=10000)
+    qtbot.waitUntil(lambda: fake_backend.batches == 1, timeout=10000)  # the first batch is in the model
     window.job_widgets["score"].pause_button.setChecked(True)  # pause from the status bar
     assert window.jobs.is_paused("score")
-    time.sleep(0.3)
-    qtbot.wait(50)
-    seen = max(p.done for p in progress)
-    time.sleep(0.3)
-    qtbot.wait(50)
-    assert max(p.done for p in progress) <= seen + 2  # at most the batch in flight finishes
+    fake_backend.gate.set()
+    # the batch in flight finishes and is stored, then the run waits at its pause point
+    qtbot.waitUntil(lambda: blocked_in(CancelToken.wait_if_paused), timeout=10000)
+    assert fake_backend.batches == 1 and len(assessments(catalog, "fake")) == 2
+    fake_backend.gate.clear()
     window.job_widgets["score"].pause_button.setChecked(False)
+    qtbot.waitUntil(lambda: fake_backend.batches == 2, timeout=10000)  # resumed: the next batch is in the model
     with qtbot.waitSignal(window.jobs.finished, timeout=10000) as finished:
         window.job_widgets["score"].cancel_button.click()
+        fake_backend.gate.set()
     result = finished.args[0]
     assert result.cancelled and "cancelled" in result.message
     assert 0 < len(assessments(catalog, "fake")) < 40
@@ -135,26 +140,37 @@ def test_pause_resume_and_cancel_scoring(
         window.start_scoring(model="fake")
     assert not finished.args[0].cancelled
     assert len(assessments(catalog, "fake")) == 40
-    assert FakeBackend.loads == 1
+    assert fake_backend.loads == 1
     wait_idle(qtbot, window)
 
 
 def test_closing_mid_run_stops_the_threads(
-    qtbot: Any, catalog: Catalog, tmp_path: Path, fake_backend: FakeBackend
+    qtbot: Any, catalog: Catalog, tmp_path: Path, fake_backend: FakeBackend, backend_factory: Any
 ) -> None:
     from artimuse_desktop.gui.main_window import MainWindow
-    from artimuse_desktop.gui.workers import running_threads
+    from artimuse_desktop.gui.workers import BackgroundJobs, running_threads
     from artimuse_desktop.settings import Settings
 
     add_photos(catalog, tmp_path / "many", [PhotoSpec(f"p{i:02d}.jpg") for i in range(30)])
-    win = MainWindow(catalog, Settings(batch_size=1), settings_path=tmp_path / "s.json")
+    win = MainWindow(
+        catalog, Settings(batch_size=1), settings_path=tmp_path / "s.json", backend_factory=backend_factory
+    )
     win.show()
     fake_backend.gate.clear()  # the model is "busy" when the user quits
     assert win.start_scoring(model="fake")
-    qtbot.waitUntil(lambda: win.jobs.is_running("score"))
-    qtbot.wait(100)
-    threading.Timer(0.2, fake_backend.gate.set).start()
+    qtbot.waitUntil(lambda: fake_backend.batches == 1)
+    gui_thread = threading.get_ident()
+
+    def finish_the_batch_once_the_window_waits() -> None:
+        try:
+            wait_until(lambda: blocked_in(BackgroundJobs.shutdown, gui_thread), what="the window to shut down jobs")
+        finally:
+            fake_backend.gate.set()
+
+    opener = threading.Thread(target=finish_the_batch_once_the_window_waits)
+    opener.start()
     win.close()
+    opener.join()
     assert not running_threads()
     assert (tmp_path / "s.json").exists()  # settings saved on close
     win.deleteLater()
@@ -163,7 +179,7 @@ def test_closing_mid_run_stops_the_threads(
 def test_critique_streams_into_the_side_panel(
     qtbot: Any, window: Any, catalog: Catalog, photos: list[int], fake_backend: FakeBackend
 ) -> None:
-    window._backends_checked(("fake", "", []))
+    window.critiques.backends_checked(("fake", "", []))
     window.reload_view()
     wait_idle(qtbot, window)
     window.grid.select_id(photos[1])
@@ -189,7 +205,7 @@ def test_welcome_then_add_folder_indexes_in_the_background(
     assert window.stack.currentWidget() is window.welcome
     folder = tmp_path / "new photos"
     for i in range(5):
-        write_jpeg(folder / f"img{i}.jpg", (40 * i, 100, 200 - 30 * i), size=(120, 80))
+        write_jpeg(folder / f"img{i}.jpg", color=(40 * i, 100, 200 - 30 * i), size=(120, 80))
     (folder / "broken.jpg").write_bytes(b"not a jpeg at all")
     with qtbot.waitSignal(window.jobs.finished, timeout=60000) as finished:
         window.open_path(str(folder / "img0.jpg"))  # `artimuse-desktop gui PATH` with a photo: its folder

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from artimuse_desktop.catalog import Catalog, queries
+from artimuse_desktop.catalog.filters import SortSpec
 from artimuse_desktop.culling.decisions import set_decision
 from artimuse_desktop.library.indexer import index_roots
 from tests.images import write_jpeg
@@ -27,7 +28,7 @@ def test_sidecar_decisions_are_imported_without_overriding_ours(catalog: Catalog
     assert [Path(p).name for p, _ in summary.sidecar_problems] == ["IMG_0002.xmp"]
     assert (library / "IMG_0002.xmp").read_bytes() == before
     with catalog.read() as session:
-        first, second = queries.query_photos(session, sort=queries.SortSpec("filename"))
+        first, second = queries.query_photos(session, sort=SortSpec("filename"))
     assert (first.rating, first.color_label) == (4, "green")
     assert (second.rating, second.color_label) == (0, None)
 
@@ -43,7 +44,7 @@ def test_sidecar_decisions_are_imported_without_overriding_ours(catalog: Catalog
 
 def test_indexing_keeps_the_thumbnail_cache_within_its_budget(catalog: Catalog, tmp_path: Path) -> None:
     from artimuse_desktop.imaging.thumbnails import ThumbnailCache
-    from artimuse_desktop.library.indexer import make_previews
+    from artimuse_desktop.library.previews import make_previews
 
     library = tmp_path / "shoot"
     for seed in range(6):

@@ -19,7 +19,9 @@ from artimuse_desktop.catalog.db import Catalog
 from artimuse_desktop.catalog.models import LibraryRoot, Photo
 from artimuse_desktop.imaging.thumbnails import ThumbnailCache
 from artimuse_desktop.library import indexer
-from artimuse_desktop.library.indexer import IndexProgress, index_roots, make_previews
+from artimuse_desktop.library.index_results import IndexProgress
+from artimuse_desktop.library.indexer import index_roots
+from artimuse_desktop.library.previews import make_previews
 from tests.library import imagefactory as images
 
 
@@ -327,7 +329,7 @@ def test_an_unreadable_file_is_a_failure_simulated(
     catalog: Catalog, cache: ThumbnailCache, library: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Works as root too: opening this one file is refused."""
-    from artimuse_desktop.imaging import decode as decode_module
+    from artimuse_desktop.imaging import source as source_module
 
     secret = _jpeg(library / "secret.jpg")
     _jpeg(library / "fine.jpg", 1)
@@ -337,7 +339,7 @@ def test_an_unreadable_file_is_a_failure_simulated(
             raise PermissionError(13, "Permission denied", path)
         return open(path, *args, **kwargs)  # type: ignore[call-overload]
 
-    monkeypatch.setattr(decode_module, "open", guarded_open, raising=False)
+    monkeypatch.setattr(source_module, "open", guarded_open, raising=False)
     summary = index_roots(catalog, [library], cache=cache, workers=1)
     assert summary.new == 1 and summary.failed == 1
     assert summary.failures == [(str(secret), "cannot read the file (Permission denied)")]
@@ -498,21 +500,22 @@ def test_previews_for_selected_ids_only(catalog: Catalog, cache: ThumbnailCache,
     assert result.made == 1
 
 
-def test_rows_are_written_in_batches(
-    catalog: Catalog, cache: ThumbnailCache, library: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_rows_are_written_in_batches(catalog: Catalog, cache: ThumbnailCache, library: Path) -> None:
+    from sqlalchemy import event
+
     for index in range(7):
         _jpeg(library / f"{index}.jpg", index, size=(64, 48))
     transactions = 0
-    real_write = Catalog.write
 
-    def counting_write(self: Catalog):  # type: ignore[no-untyped-def]
+    def count_commit(_connection: object) -> None:
         nonlocal transactions
         transactions += 1
-        return real_write(self)
 
-    monkeypatch.setattr(Catalog, "write", counting_write)
-    index_roots(catalog, [library], cache=cache, batch_size=3, workers=1)
+    event.listen(catalog.engine, "commit", count_commit)
+    try:
+        index_roots(catalog, [library], cache=cache, batch_size=3, workers=1)
+    finally:
+        event.remove(catalog.engine, "commit", count_commit)
     # roots + 3 batches (3, 3, 1) + last_scan_at
     assert transactions == 5
     assert indexer.BATCH_SIZE == 200
@@ -531,7 +534,7 @@ def test_an_unchanged_rescan_only_stats_files(catalog: Catalog, cache: Thumbnail
 def test_big_files_stream_from_disk_with_the_same_results(
     catalog: Catalog, cache: ThumbnailCache, library: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from artimuse_desktop.imaging import decode as decode_module
+    from artimuse_desktop.imaging import source as source_module
 
     images.oriented_file(library / "a.jpg", 6)
     images.make_dng(images.marker_image(), library / "b.dng", orientation=3, preview=True)
@@ -540,7 +543,7 @@ def test_big_files_stream_from_disk_with_the_same_results(
     in_memory = {
         path: (p.fingerprint, p.width, p.height, p.orientation, p.phash) for path, p in _photos(catalog).items()
     }
-    monkeypatch.setattr(decode_module, "IN_MEMORY_LIMIT", 10)  # every file counts as "big" now
+    monkeypatch.setattr(source_module, "IN_MEMORY_LIMIT", 10)  # every file counts as "big" now
     other = Catalog(tmp_path / "other.sqlite")
     try:
         summary = index_roots(other, [library], cache=ThumbnailCache(tmp_path / "thumbs2"))

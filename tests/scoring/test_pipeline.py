@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from artimuse_desktop.scoring.backend import Availability
 from artimuse_desktop.scoring.pipeline import ScoringProgress, run_scoring
 from artimuse_desktop.scoring.registry import create_backend
 from artimuse_desktop.scoring.types import PhotoInput, ScoreResult
-from tests.catalog.helpers import add_photo
+from tests.factory import add_photo
 from tests.images import write_jpeg
 
 
@@ -29,7 +29,7 @@ def make_library(catalog: Catalog, folder: Path, count: int, size: tuple[int, in
     ids = []
     for i in range(count):
         path = write_jpeg(folder / f"IMG_{i:04d}.jpg", *size, seed=i)
-        ids.append(add_photo(catalog, path.name, folder=str(folder), fingerprint=f"{i + 1:032x}"))
+        ids.append(add_photo(catalog, path, fingerprint=f"{i + 1:032x}"))
     return ids
 
 
@@ -48,7 +48,7 @@ def test_scores_in_batches_records_failures_and_skips_up_to_date_photos(catalog:
     ids = make_library(catalog, tmp_path / "lib", 5)
     broken = tmp_path / "lib" / "broken.jpg"
     broken.write_bytes(b"\xff\xd8\xff\xe0 definitely not a whole JPEG")
-    broken_id = add_photo(catalog, "broken.jpg", folder=str(tmp_path / "lib"), fingerprint="b" * 32)
+    broken_id = add_photo(catalog, broken, fingerprint="b" * 32)
     backend = create_backend("technical")
     backend.load("cpu")
     seen: list[ScoringProgress] = []
@@ -166,13 +166,18 @@ def test_a_run_killed_with_sigkill_loses_at_most_the_batch_in_flight(tmp_path: P
         "2",
     ]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    watcher = Catalog(catalog_path)
-    deadline = time.monotonic() + 60
-    while scored_count(watcher) < 4 and time.monotonic() < deadline and process.poll() is None:
-        time.sleep(0.01)
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    # The progress line (stderr, one per 10 % off a terminal) comes after each batch is committed: kill the
+    # run as soon as it says 4 photos are done.
+    for line in process.stderr:
+        done = re.search(rf"\] (\d+)/{total} ", line)
+        if done and int(done.group(1)) >= 4:
+            break
     process.send_signal(signal.SIGKILL)
     process.wait()
+    process.stderr.close()
+    watcher = Catalog(catalog_path)
     after_kill = scored_count(watcher)
     assert 4 <= after_kill < total, "the run finished before it could be killed; make the library larger"
     assert watcher.integrity_check() == "ok"

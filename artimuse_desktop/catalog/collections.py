@@ -1,0 +1,223 @@
+"""Smart collections, collection filters, the grid's view query and the library stats: plain Python, no Qt.
+
+The window asks these questions off the GUI thread and gets plain dataclasses back; the same functions serve any
+other front end (a test, a script, the command line). Every function opens its own read session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from artimuse_desktop.catalog.db import Catalog
+from artimuse_desktop.catalog.filters import PhotoFilter, SortSpec
+from artimuse_desktop.catalog.models import STATUS_ERROR, STATUS_MISSING, STATUS_OK
+from artimuse_desktop.catalog.records import AssessmentRecord, PhotoRecord
+from artimuse_desktop.vocabulary import Flag
+
+ALL_STATUSES = frozenset({STATUS_OK, STATUS_ERROR, STATUS_MISSING})
+
+
+@dataclass(frozen=True)
+class SmartCollection:
+    kind: str
+    title: str
+    tooltip: str
+
+
+SMART_COLLECTIONS: tuple[SmartCollection, ...] = (
+    SmartCollection("all", "All photos", "Every photo in the library"),
+    SmartCollection("picks", "Picks", "Flagged as picks (P)"),
+    SmartCollection("rejects", "Rejects", "Flagged as rejects (X)"),
+    SmartCollection("unrated", "Unrated", "Not decided yet: no flag and no stars"),
+    SmartCollection("top10", "Top 10 %", "The best-scored tenth of the scored photos"),
+    SmartCollection("bursts", "Bursts", "Frames shot within seconds that look alike"),
+    SmartCollection("missing", "Missing", "Files that were moved or deleted outside the app"),
+    SmartCollection("errors", "Errors", "Files that could not be read or scored"),
+)
+
+
+def merge_filters(a: PhotoFilter, b: PhotoFilter) -> PhotoFilter:
+    """Both filters at once (AND): sets intersect, lower bounds take the larger, upper the smaller."""
+
+    def both_sets(x: Any, y: Any) -> Any:
+        if x is None:
+            return y
+        if y is None:
+            return x
+        return set(x) & set(y)
+
+    def bigger(x: Any, y: Any) -> Any:
+        return y if x is None else x if y is None else max(x, y)
+
+    def smaller(x: Any, y: Any) -> Any:
+        return y if x is None else x if y is None else min(x, y)
+
+    ids: Sequence[int] | None
+    if a.ids is None:
+        ids = b.ids
+    elif b.ids is None:
+        ids = a.ids
+    else:
+        keep = set(b.ids)
+        ids = [i for i in a.ids if i in keep]
+    merged = PhotoFilter(
+        folder=a.folder or b.folder,
+        recursive=a.recursive and b.recursive,
+        flags=both_sets(a.flags, b.flags),
+        min_rating=bigger(a.min_rating, b.min_rating),
+        max_rating=smaller(a.max_rating, b.max_rating),
+        color_labels=both_sets(a.color_labels, b.color_labels),
+        camera=a.camera or b.camera,
+        lens=a.lens or b.lens,
+        date_from=bigger(a.date_from, b.date_from),
+        date_to=smaller(a.date_to, b.date_to),
+        statuses=both_sets(a.statuses, b.statuses),
+        min_score=bigger(a.min_score, b.min_score),
+        max_score=smaller(a.max_score, b.max_score),
+        scored=a.scored if a.scored is not None else b.scored,
+        attr_min={**a.attr_min, **b.attr_min},
+        attr_max={**a.attr_max, **b.attr_max},
+        measure_min={**a.measure_min, **b.measure_min},
+        measure_max={**a.measure_max, **b.measure_max},
+        search=" ".join(s for s in (a.search, b.search) if s) or None,
+        ids=ids,
+    )
+    contradictory = any(
+        chosen is not None and not chosen for chosen in (merged.flags, merged.color_labels, merged.statuses)
+    )
+    if contradictory:
+        merged.ids = []  # e.g. picks AND rejects: nothing matches
+    return merged
+
+
+def collection_filter(session: Any, kind: str, value: object, burst_ids: Sequence[int]) -> PhotoFilter:
+    """The PhotoFilter of a smart collection or a folder, inside the caller's read session."""
+    from sqlalchemy import or_, select
+
+    from artimuse_desktop.catalog.models import Assessment, Photo
+    from artimuse_desktop.catalog.queries import score_percentile
+
+    if kind == "picks":
+        return PhotoFilter(flags={Flag.PICK})
+    if kind == "rejects":
+        return PhotoFilter(flags={Flag.REJECT})
+    if kind == "unrated":
+        return PhotoFilter(flags={Flag.NONE}, max_rating=0)
+    if kind == "top10":
+        threshold = score_percentile(session, 0.1)
+        return PhotoFilter(min_score=threshold) if threshold is not None else PhotoFilter(ids=[])
+    if kind == "bursts":
+        return PhotoFilter(ids=list(burst_ids))
+    if kind == "missing":
+        return PhotoFilter(statuses={STATUS_MISSING})
+    if kind == "errors":
+        failed = select(Assessment.photo_id).where(Assessment.current.is_(True), Assessment.error.is_not(None))
+        ids = list(
+            session.execute(select(Photo.id).where(or_(Photo.status == STATUS_ERROR, Photo.id.in_(failed)))).scalars()
+        )
+        return PhotoFilter(ids=ids, statuses=set(ALL_STATUSES))
+    if kind == "folder" and value:
+        return PhotoFilter(folder=str(value))
+    return PhotoFilter()
+
+
+@dataclass(frozen=True)
+class ViewQuery:
+    """What the grid shows: a collection (or folder), the filter bar's filter and sort, bursts collapsed or not."""
+
+    kind: str
+    value: object
+    bar: PhotoFilter
+    sort: SortSpec
+    collapse: bool
+    burst_ids: tuple[int, ...] = ()
+    burst_rest: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class ViewResult:
+    ids: list[int]
+    collection_total: int
+    catalog_total: int
+    histogram: list[float]
+    score_model: str
+
+
+@dataclass(frozen=True)
+class Stats:
+    """The counts beside the smart collections and folders, and the names the menus offer."""
+
+    counts: dict[str, int]
+    folders: list[tuple[str, int]]
+    measures: list[str]
+    models: list[str]
+    score_model: str
+
+
+@dataclass(frozen=True)
+class PhotoDetails:
+    """Everything the side panel shows about one photo."""
+
+    record: PhotoRecord
+    assessments: tuple[AssessmentRecord, ...]
+    score_model: str
+
+
+def run_view_query(catalog: Catalog, query: ViewQuery) -> ViewResult:
+    from artimuse_desktop.catalog.queries import count_photos, get_score_model, photo_ids, score_values
+
+    with catalog.read() as session:
+        model = get_score_model(session)
+        base = collection_filter(session, query.kind, query.value, query.burst_ids)
+        flt = merge_filters(base, query.bar)
+        ids = photo_ids(session, flt, query.sort, score_model=model)
+        if query.collapse and query.burst_rest:
+            ids = [pid for pid in ids if pid not in query.burst_rest]
+        total = count_photos(session, base, score_model=model)
+        everything = count_photos(session, PhotoFilter(), score_model=model)
+        without_score = replace(flt, min_score=None, max_score=None)
+        histogram = score_values(session, without_score, score_model=model)
+    return ViewResult(ids, total, everything, histogram, model)
+
+
+def run_stats(catalog: Catalog, burst_ids: Sequence[int]) -> Stats:
+    from artimuse_desktop.catalog.queries import (
+        count_photos,
+        folder_counts,
+        get_score_model,
+        measure_names,
+        model_names,
+    )
+
+    with catalog.read() as session:
+        model = get_score_model(session)
+        counts: dict[str, int] = {}
+        for collection in SMART_COLLECTIONS:
+            if collection.kind == "bursts":
+                counts[collection.kind] = len(burst_ids)
+                continue
+            flt = collection_filter(session, collection.kind, None, burst_ids)
+            counts[collection.kind] = count_photos(session, flt, score_model=model)
+        return Stats(counts, folder_counts(session), measure_names(session), model_names(session), model)
+
+
+def load_photo_details(catalog: Catalog, photo_id: int) -> PhotoDetails | None:
+    from artimuse_desktop.catalog.queries import assessments_for, get_score_model, records_by_ids
+
+    with catalog.read() as session:
+        model = get_score_model(session)
+        records = records_by_ids(session, [photo_id], score_model=model)
+        if not records:
+            return None
+        return PhotoDetails(records[0], tuple(assessments_for(session, photo_id)), model)
+
+
+def choose_score_model(catalog: Catalog, name: str) -> str:
+    """Make ``name`` the model whose score the catalog shows, sorts and filters by (a write: off the GUI thread)."""
+    from artimuse_desktop.catalog.queries import set_score_model
+
+    with catalog.write() as session:
+        set_score_model(session, name)
+    return name
