@@ -53,7 +53,7 @@ def test_menus_shortcuts_and_help_come_from_the_table(qtbot: Any, window: Any) -
                 assert action.text().endswith("\t" + command.key_text().split(" / ")[0])
     in_menus = {a.objectName() for menu in window.commands.menus.values() for a in menu.actions()}
     assert {c.id for c in COMMANDS if c.menu} <= in_menus
-    assert [row.action for row in help_rows()][0] == "Pick / reject / unflag"
+    assert help_rows()[0].action == "Pick / reject / unflag"
 
 
 def test_culling_keys_reach_photos_but_not_the_search_field(
