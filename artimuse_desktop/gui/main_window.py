@@ -46,6 +46,7 @@ from artimuse_desktop.gui.grid_model import PhotoGridModel
 from artimuse_desktop.gui.grid_view import MAX_THUMB, MIN_THUMB, GridView
 from artimuse_desktop.gui.image_store import ImageStore
 from artimuse_desktop.gui.job_control import JobControl
+from artimuse_desktop.gui.key_focus import hand_focus_back, install_photo_keys
 from artimuse_desktop.gui.loupe import LoupeView
 from artimuse_desktop.gui.side_panel import SidePanel
 from artimuse_desktop.gui.tasks import IN_ORDER, TaskRunner
@@ -175,8 +176,10 @@ class MainWindow(QMainWindow):
         self.queries.stats_loaded.connect(self._stats_loaded)
         self.queries.bursts_loaded.connect(self._bursts_found)
         self.queries.panel_loaded.connect(self._panel_data)
+        self.queries.changed_elsewhere.connect(lambda: self.apply_changes(Changes.everything()))
         for view in (self.grid, self.loupe, self.compare):
             view.key_handler = self.commands.keys.handle
+        self.photo_keys = install_photo_keys(self)
 
     def _build_status_bar(self) -> None:
         self.size_slider = QSlider(Qt.Orientation.Horizontal)
@@ -218,6 +221,7 @@ class MainWindow(QMainWindow):
             lambda index: self.set_score_model(self.score_model_combo.itemText(index))
         )
         self.commands.build_toolbar(toolbar, [score_by, self.score_model_combo])
+        hand_focus_back(self)
         self.commands.update_enabled()
 
     # ------------------------------------------------------------------ what changed → what to refresh
@@ -589,7 +593,9 @@ class MainWindow(QMainWindow):
             return
         self._closing = True
         self.queries.stop()
+        self.photo_keys.uninstall()
         self.save_settings()
         self.jobs_control.shutdown()
         self.tasks.shutdown()
+        self.queries.close()
         self.loader.shutdown()

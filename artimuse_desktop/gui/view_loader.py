@@ -1,5 +1,5 @@
 """The window's questions to the catalog, asked off the GUI thread: the grid's ids, the collection counts, the
-bursts and the side panel's photo.
+bursts, the side panel's photo, and (on a timer) whether another process changed the catalog.
 
 Each question has its own ``TaskRunner`` channel with "newest wins", so a burst of changes costs one answer each.
 Stats and the panel are debounced by short timers (many decisions in a row refresh the counts once). Answers
@@ -24,7 +24,11 @@ from artimuse_desktop.catalog.collections import (
     run_view_query,
 )
 from artimuse_desktop.catalog.db import Catalog
+from artimuse_desktop.catalog.watch import ExternalChanges
 from artimuse_desktop.gui.tasks import TaskRunner
+
+#: How often the window asks whether another process changed the catalog (one PRAGMA: microseconds).
+WATCH_MS = 1500
 
 
 @dataclass
@@ -55,6 +59,7 @@ class ViewLoader(QObject):
     stats_loaded = Signal(object)  # Stats
     bursts_loaded = Signal(bool)  # whether membership changed
     panel_loaded = Signal(object)  # PhotoDetails, or None when the photo is gone
+    changed_elsewhere = Signal()  # another process committed to the catalog
 
     def __init__(self, catalog: Catalog, tasks: TaskRunner, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -64,6 +69,15 @@ class ViewLoader(QObject):
         self._panel_id: int | None = None
         self._stats_timer = _single_shot(self, 400, self.refresh_stats)
         self._panel_timer = _single_shot(self, 40, self._load_panel)
+        self._watch = ExternalChanges(catalog)
+        self._watch_timer = QTimer(self)
+        self._watch_timer.setInterval(WATCH_MS)
+        self._watch_timer.timeout.connect(self._ask_elsewhere)
+        self._watch_timer.start()
+
+    def _ask_elsewhere(self) -> None:
+        watch = self._watch
+        self.tasks.submit("watch", watch.poll, lambda changed: self.changed_elsewhere.emit() if changed else None)
 
     def reload_view(self, query: ViewQuery) -> None:
         catalog = self.catalog
@@ -118,6 +132,11 @@ class ViewLoader(QObject):
     def stop(self) -> None:
         self._stats_timer.stop()
         self._panel_timer.stop()
+        self._watch_timer.stop()
+
+    def close(self) -> None:
+        """After the task helper has stopped: no poll can run any more."""
+        self._watch.close()
 
 
 def _single_shot(parent: QObject, msecs: int, slot: Callable[[], None]) -> QTimer:

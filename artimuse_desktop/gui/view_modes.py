@@ -16,6 +16,15 @@ class ViewModes:
         self.window = window
         self.current = "grid"
 
+    def current_widget(self) -> Any:
+        """The photo view that takes the keys now (the grid while the welcome page shows)."""
+        w = self.window
+        return {"loupe": w.loupe, "compare": w.compare}.get(self.current, w.grid)
+
+    def focus_photos(self) -> None:
+        widget = self.current_widget()
+        (widget.image if widget is self.window.loupe else widget).setFocus()
+
     def _check(self, name: str) -> None:
         commands = getattr(self.window, "commands", None)
         if commands is not None and name in _ACTIONS:
