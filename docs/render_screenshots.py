@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         wait(app, window.is_idle)
 
         # the grid: a five-star landscape is current (its assessment in the panel), thumbnails loaded
-        bursts = window.bursts.bursts
+        bursts = window.queries.bursts.bursts
         current = ids[8]
         window.grid.select_id(current)
         wait(app, window.is_idle)

@@ -320,10 +320,6 @@ class MainWindow(QMainWindow):
         key = sort.key if sort.key == "score" or sort.key.startswith("attr:") else "score"
         self.queries.refresh_bursts(BurstQuery(key, self.settings.burst_seconds, self.settings.burst_distance))
 
-    @property
-    def bursts(self) -> Any:
-        return self.queries.bursts
-
     def _bursts_found(self, membership_changed: bool) -> None:
         bursts = self.queries.bursts
         self.model.set_bursts({b.best_id: b.count for b in bursts.bursts}, set(bursts.rest_ids))

@@ -133,8 +133,8 @@ def test_keep_best_of_bursts_is_one_undoable_batch(qtbot: Any, window: Any, cata
     wait_idle(qtbot, window)
     window.reload_view()
     wait_idle(qtbot, window)
-    assert len(window.bursts.bursts) == 1
-    burst = window.bursts.bursts[0]
+    assert len(window.queries.bursts.bursts) == 1
+    burst = window.queries.bursts.bursts[0]
     assert burst.best_id == ids[1] and burst.count == 4
     assert window.model.burst_count(ids[1]) == 4
     window.grid.select_id(ids[0])
