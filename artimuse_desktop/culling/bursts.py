@@ -4,16 +4,22 @@ Frames are ordered by capture time and chained: a frame joins the group of the f
 shot at most ``max_seconds`` later and its perceptual hash (``Photo.phash``, hex) differs by at most
 ``max_distance`` bits. Chaining follows a burst as the subject moves, where comparing every frame to the
 first would split it. Frames from two different cameras never chain (two shooters at one event are not a
-burst). The best frame of a group is the one ranked highest by the chosen score key through the catalog's
-own sort, so "best" always agrees with what the grid shows; a group with no score keeps its first frame.
+burst), and a stack never spans folders: an export in ``Exports/Web`` has the original's capture time and
+looks alike, but it is not a frame of the shoot, and keep best must not reject it.
+
+The frame to keep follows the rules in ``keep_rules`` (RAW, the camera's original, resolution, rating, then
+the chosen score key through the catalog's own sort, so "best" agrees with what the grid shows; path last),
+and each burst says why in ``reason``. A collapsed stack shows its ``representative_id``: the frame the
+photographer rated highest, else the kept one.
 
 Pure Python on plain data (no Qt): the GUI runs it on a worker thread and the command line can use it too.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import select
@@ -21,6 +27,7 @@ from sqlalchemy import select
 from artimuse_desktop.catalog.db import Catalog
 from artimuse_desktop.catalog.models import STATUS_OK, Photo
 from artimuse_desktop.culling.decisions import DecisionChange
+from artimuse_desktop.culling.keep_rules import Candidate, keep_order, keep_reason, representative
 from artimuse_desktop.vocabulary import FLAG_PICK, FLAG_REJECT
 
 DEFAULT_MAX_SECONDS = 2.0
@@ -37,14 +44,21 @@ class Frame:
     captured_at: datetime
     phash: str
     camera: str | None = None
+    folder: str | None = None
 
 
 @dataclass(frozen=True)
 class Burst:
-    """A group of at least two frames, in capture order, with the frame to keep."""
+    """A group of at least two frames, in capture order, with the frame to keep and why.
+
+    ``candidates`` are what the keep rules saw, best first; empty for a burst built by hand, which then keeps
+    ``best_id`` and shows it when collapsed."""
 
     photo_ids: tuple[int, ...]
     best_id: int
+    reason: str = ""
+    candidates: tuple[Candidate, ...] = ()
+    kept_name: str = ""
 
     @property
     def count(self) -> int:
@@ -52,7 +66,45 @@ class Burst:
 
     @property
     def rest(self) -> tuple[int, ...]:
+        """The frames keep best rejects (all but ``best_id``)."""
         return tuple(pid for pid in self.photo_ids if pid != self.best_id)
+
+    @property
+    def ranked(self) -> tuple[int, ...]:
+        """The ids in keep-rule order, best first (frames the rules did not see go last)."""
+        seen = tuple(c.photo_id for c in self.candidates) or (self.best_id,)
+        return seen + tuple(pid for pid in self.photo_ids if pid not in seen)
+
+    @property
+    def representative_id(self) -> int:
+        """The frame a collapsed stack shows: the highest rated, among equals the kept one."""
+        return self.representative_for({})
+
+    def representative_for(self, ratings: Mapping[int, int]) -> int:
+        """``representative_id`` with today's ratings (``{photo id: stars}``; ids left out keep their rating
+        from when the stack was found), so the GUI need not search again after a rating."""
+        if not self.candidates:
+            order = self.ranked
+            return representative(order, [ratings.get(pid, 0) for pid in order])
+        now = [replace(c, rating=ratings.get(c.photo_id, c.rating)) for c in self.candidates]
+        ordered = keep_order(now)
+        return representative([c.photo_id for c in ordered], [c.rating for c in ordered])
+
+    @property
+    def hidden(self) -> tuple[int, ...]:
+        """The frames collapsing hides (all but ``representative_id``)."""
+        shown = self.representative_id
+        return tuple(pid for pid in self.photo_ids if pid != shown)
+
+    def note_for(self, photo_id: int) -> str:
+        """One line for the side panel about ``photo_id`` in this stack ("" when it is not a member)."""
+        if photo_id not in self.photo_ids:
+            return ""
+        if photo_id == self.best_id:
+            return self.reason or "kept: the best frame"
+        why = self.reason.removeprefix("kept: ")
+        name = self.kept_name or f"photo {self.best_id}"
+        return f"stack of {self.count}: keep best keeps {name}" + (f" ({why})" if why else "")
 
 
 def phash_distance(a: str, b: str) -> int:
@@ -79,20 +131,34 @@ def group_frames(
     max_distance: int = DEFAULT_MAX_DISTANCE,
     min_size: int = 2,
 ) -> list[tuple[int, ...]]:
-    """Groups of photo ids (capture order) with at least ``min_size`` frames, by consecutive chaining."""
-    ordered = sorted(frames, key=lambda f: (f.captured_at, f.photo_id))
-    groups: list[tuple[int, ...]] = []
-    current: list[Frame] = []
+    """Groups of photo ids (capture order) with at least ``min_size`` frames, by consecutive chaining within
+    each folder; groups come in the capture order of their first frames."""
+    by_folder: dict[str | None, list[Frame]] = defaultdict(list)
+    for frame in frames:
+        by_folder[frame.folder].append(frame)
+    found = [
+        chain
+        for folder_frames in by_folder.values()
+        for chain in _chain(sorted(folder_frames, key=_capture_order), max_seconds, max_distance)
+        if len(chain) >= min_size
+    ]
+    found.sort(key=lambda chain: _capture_order(chain[0]))
+    return [tuple(f.photo_id for f in chain) for chain in found]
+
+
+def _chain(ordered: Sequence[Frame], max_seconds: float, max_distance: int) -> list[list[Frame]]:
+    """Frames in capture order cut into runs where each frame chains to the one before."""
+    runs: list[list[Frame]] = []
     for frame in ordered:
-        if current and _chains(current[-1], frame, max_seconds, max_distance):
-            current.append(frame)
-            continue
-        if len(current) >= min_size:
-            groups.append(tuple(f.photo_id for f in current))
-        current = [frame]
-    if len(current) >= min_size:
-        groups.append(tuple(f.photo_id for f in current))
-    return groups
+        if runs and _chains(runs[-1][-1], frame, max_seconds, max_distance):
+            runs[-1].append(frame)
+        else:
+            runs.append([frame])
+    return runs
+
+
+def _capture_order(frame: Frame) -> tuple[datetime, int]:
+    return frame.captured_at, frame.photo_id
 
 
 def pick_best(group: Sequence[int], ranking: Mapping[int, int]) -> int:
@@ -106,13 +172,13 @@ def pick_best(group: Sequence[int], ranking: Mapping[int, int]) -> int:
 
 def load_frames(catalog: Catalog) -> list[Frame]:
     """Every usable photo with a capture time and a perceptual hash."""
-    stmt = select(Photo.id, Photo.captured_at, Photo.phash, Photo.camera_model).where(
+    stmt = select(Photo.id, Photo.captured_at, Photo.phash, Photo.camera_model, Photo.folder).where(
         Photo.status == STATUS_OK, Photo.captured_at.is_not(None), Photo.phash.is_not(None)
     )
     with catalog.read() as session:
         return [
-            Frame(pid, taken, phash, camera)
-            for pid, taken, phash, camera in session.execute(stmt)
+            Frame(pid, taken, phash, camera, folder)
+            for pid, taken, phash, camera, folder in session.execute(stmt)
             if taken is not None and phash
         ]
 
@@ -171,12 +237,65 @@ def find_bursts(
     max_distance: int = DEFAULT_MAX_DISTANCE,
     score_model: str | None = None,
 ) -> list[Burst]:
-    """All bursts in the catalog, each with its best frame by ``key``."""
+    """All bursts in the catalog, each with the frame the keep rules choose (``key`` ranks the scores) and why."""
     groups = group_frames(load_frames(catalog), max_seconds=max_seconds, max_distance=max_distance)
     if not groups:
         return []
     ranking = score_ranking(catalog, groups, key, descending=descending, score_model=score_model)
-    return [Burst(group, pick_best(group, ranking)) for group in groups]
+    candidates = load_candidates(catalog, groups, ranking, key, score_model=score_model)
+    label = key.split(":", 1)[1] if ":" in key else "score"
+    return [judge(group, candidates, label, lowest=not descending) for group in groups]
+
+
+def load_candidates(
+    catalog: Catalog,
+    groups: Sequence[Sequence[int]],
+    ranking: Mapping[int, int],
+    key: str = "score",
+    *,
+    score_model: str | None = None,
+) -> dict[int, Candidate]:
+    """What the keep rules need about every frame of ``groups``, by id (the score only when ``key`` is it)."""
+    from artimuse_desktop.catalog.queries import records_by_ids
+
+    ids = [pid for group in groups for pid in group]
+    with catalog.read() as session:
+        records = records_by_ids(session, ids, score_model=score_model)
+    return {
+        r.id: Candidate(
+            photo_id=r.id,
+            path=r.path,
+            folder=r.folder,
+            filename=r.filename,
+            format=r.format,
+            width=r.width,
+            height=r.height,
+            rating=r.rating or 0,
+            rank=ranking.get(r.id),
+            score=r.score if key == "score" else None,
+        )
+        for r in records
+    }
+
+
+def judge(
+    group: Sequence[int], candidates: Mapping[int, Candidate], score_label: str = "score", *, lowest: bool = False
+) -> Burst:
+    """The burst of ``group`` with its kept frame, the reason and the keep order (ids without a candidate,
+    e.g. deleted meanwhile, go last)."""
+    known = [candidates[pid] for pid in group if pid in candidates]
+    if not known:
+        return Burst(tuple(group), group[0])
+    ordered = keep_order(known)
+    kept = ordered[0]
+    reason = keep_reason(ordered, score_label, lowest=lowest)
+    return Burst(tuple(group), kept.photo_id, reason, tuple(ordered), kept.filename or kept.path)
+
+
+def burst_note(by_member: Mapping[int, Burst], photo_id: int) -> str | None:
+    """The side panel's line for ``photo_id``: why its stack keeps the frame it keeps; None outside stacks."""
+    burst = by_member.get(photo_id)
+    return burst.note_for(photo_id) if burst is not None else None
 
 
 def keep_best_reject_rest(catalog: Catalog, bursts: Iterable[Burst]) -> DecisionChange | None:
