@@ -108,7 +108,9 @@ class CullingController(QObject):
                 if nothing:
                     self.message.emit(nothing)
                 return
-            self.changed.emit(Changes(photo_ids=frozenset(change.photo_ids), decisions=True))
+            # A rating can change which frame represents a collapsed burst stack.
+            rated = change.field == "rating"
+            self.changed.emit(Changes(photo_ids=frozenset(change.photo_ids), decisions=True, bursts=rated))
             done(change)
 
         self.tasks.submit(WRITES, write, written, lambda text: self.error.emit(f"{failure}: {text}"), policy=IN_ORDER)

@@ -41,19 +41,22 @@ from artimuse_desktop.gui.commands import COMMANDS, help_rows
 from artimuse_desktop.gui.compare import CompareView
 from artimuse_desktop.gui.critique_control import CritiqueControl
 from artimuse_desktop.gui.culling import WRITES, CullingController
+from artimuse_desktop.gui.dialogs.file_actions import FileActions
 from artimuse_desktop.gui.filter_bar import FilterBar
+from artimuse_desktop.gui.grid_context_menu import GridContextMenu
 from artimuse_desktop.gui.grid_model import PhotoGridModel
 from artimuse_desktop.gui.grid_view import MAX_THUMB, MIN_THUMB, GridView
 from artimuse_desktop.gui.image_store import ImageStore
 from artimuse_desktop.gui.job_control import JobControl
 from artimuse_desktop.gui.key_focus import hand_focus_back, install_photo_keys
 from artimuse_desktop.gui.loupe import LoupeView
+from artimuse_desktop.gui.score_help import ScoreHelp
 from artimuse_desktop.gui.side_panel import SidePanel
 from artimuse_desktop.gui.tasks import IN_ORDER, TaskRunner
 from artimuse_desktop.gui.thumbnail_loader import PREVIEW, ImageLoader
 from artimuse_desktop.gui.view_loader import BurstQuery, ViewLoader
 from artimuse_desktop.gui.view_modes import ViewModes
-from artimuse_desktop.gui.welcome import WelcomeView
+from artimuse_desktop.gui.welcome import WelcomeView, pictures_folder
 from artimuse_desktop.gui.workers import JobResult
 from artimuse_desktop.settings import Settings
 
@@ -108,6 +111,8 @@ class MainWindow(QMainWindow):
         )
         self.views = ViewModes(self)
         self.commands = CommandActions(self, COMMANDS)
+        self.file_actions = FileActions(self)  # export, XMP, trash, reveal, copy path
+        self.context_menu = GridContextMenu(self)
         self._connect()
         self._build_status_bar()
         self._build_menus_and_toolbar()
@@ -214,13 +219,13 @@ class MainWindow(QMainWindow):
         score_by = QLabel("  Score shown:")
         score_by.setProperty("role", "muted")
         self.score_model_combo = QComboBox()
-        self.score_model_combo.setToolTip("Which model's score the grid shows, sorts and filters by")
         self.score_model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.score_model_combo.setMinimumWidth(110)
         self.score_model_combo.activated.connect(
             lambda index: self.set_score_model(self.score_model_combo.itemText(index))
         )
         self.commands.build_toolbar(toolbar, [score_by, self.score_model_combo])
+        self.score_help = ScoreHelp(self)  # the score's tooltips and Help ▸ What the score means
         hand_focus_back(self)
         self.commands.update_enabled()
 
@@ -304,7 +309,7 @@ class MainWindow(QMainWindow):
     def _stats_loaded(self, stats: Stats) -> None:
         self.collections.set_counts(stats.counts)
         self.collections.set_folders(stats.folders)
-        self.filter_bar.set_measure_names(stats.measures)
+        self.filter_bar.set_sort_names(stats.measures, stats.attributes)
         models = list(dict.fromkeys([stats.score_model, *stats.models]))
         with QSignalBlocker(self.score_model_combo):
             self.score_model_combo.clear()
@@ -322,7 +327,7 @@ class MainWindow(QMainWindow):
 
     def _bursts_found(self, membership_changed: bool) -> None:
         bursts = self.queries.bursts
-        self.model.set_bursts({b.best_id: b.count for b in bursts.bursts}, set(bursts.rest_ids))
+        self.model.set_bursts({b.representative_id: b.count for b in bursts.bursts}, set(bursts.rest_ids))
         self.commands.update_enabled()
         if membership_changed:
             kind, _ = self.collections.selected()
@@ -448,7 +453,7 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _=False, name=name: self.set_score_model(name))
 
     def add_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Add a folder of photos")
+        folder = QFileDialog.getExistingDirectory(self, "Add a folder of photos", pictures_folder())
         if folder:
             self.add_library_folder(folder)
 
@@ -475,7 +480,7 @@ class MainWindow(QMainWindow):
 
     def _index_progress(self, done: int) -> None:
         if self.stack.currentWidget() is self.welcome:
-            self.welcome.set_status(f"Indexing… {done:,} photos" if done else "Indexing…")
+            self.welcome.set_progress(done)
 
     def _index_finished(self, result: JobResult) -> None:
         self.welcome.set_status("")
@@ -591,6 +596,7 @@ class MainWindow(QMainWindow):
         self.queries.stop()
         self.photo_keys.uninstall()
         self.save_settings()
+        self.file_actions.cancel_all()
         self.jobs_control.shutdown()
         self.tasks.shutdown()
         self.queries.close()

@@ -44,7 +44,7 @@ class BurstState:
 
     @property
     def rest_ids(self) -> frozenset[int]:
-        return frozenset(pid for burst in self.bursts for pid in burst.rest)
+        return frozenset(pid for burst in self.bursts for pid in burst.hidden)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,38 @@
+"""A collapsed burst stack shows the frame the photographer rated highest; rating another frame higher changes
+which one represents the stack."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from artimuse_desktop.catalog.db import Catalog
+from tests.factory import PhotoSpec, add_assessment, add_photos
+
+from .conftest import wait_idle
+
+
+def test_the_highest_rated_frame_represents_a_collapsed_stack(
+    qtbot: Any, window: Any, catalog: Catalog, tmp_path: Path
+) -> None:
+    specs = [PhotoSpec(f"burst{i}.jpg", "b", seconds=i * 0.5, phash="f0f0f0f0f0f0f0f0") for i in range(3)]
+    ids = add_photos(catalog, tmp_path / "burst", specs)
+    for pid, score in zip(ids, [40.0, 80.0, 60.0], strict=True):
+        add_assessment(catalog, pid, "technical", score)
+    window.refresh_bursts()
+    wait_idle(qtbot, window)
+    window.collapse_action.trigger()
+    wait_idle(qtbot, window)
+    assert window.model.ids() == [ids[1]]  # the best-scored frame while nothing is rated
+    window.grid.select_id(ids[1])
+    window.collapse_action.trigger()  # expand, rate the first frame 5 stars, collapse again
+    wait_idle(qtbot, window)
+    window.grid.select_id(ids[0])
+    window.culling.set_rating(5)
+    wait_idle(qtbot, window)
+    window.collapse_action.trigger()
+    wait_idle(qtbot, window)
+    assert window.model.ids() == [ids[0]]
+    assert window.model.burst_count(ids[0]) == 3
+    burst = window.queries.bursts.by_member[ids[0]]
+    assert burst.representative_id == ids[0] and burst.reason == "kept: rated 5★"
