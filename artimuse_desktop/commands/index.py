@@ -163,6 +163,9 @@ def format_summary(summary: IndexSummary, previews: PreviewSummary | None = None
     if summary.failures:
         lines.append("Failed:")
         lines += [f"  {printable(path)}: {reason}" for path, reason in sorted(summary.failures)]
+    if previews is not None and previews.failures:
+        lines.append("Previews not made:")
+        lines += [f"  {printable(path)}: {reason}" for path, reason in sorted(previews.failures)]
     if summary.skipped:
         lines.append("Skipped:")
         lines += [f"  {printable(path)}: {reason}" for path, reason in sorted(summary.skipped)]

@@ -1,9 +1,12 @@
 """The on-disk thumbnail cache: small upright JPEGs keyed by content fingerprint, not by path.
 
 Keying by fingerprint means a renamed or moved photo finds its thumbnails again, and two identical copies
-share them. Files are written to a temporary name and renamed into place (``os.replace``), so a crash or two
-processes racing never leave a half-written JPEG under the final name. The cache is disposable: a deleted
-thumbnail is simply made again on the next ``ensure``. ``prune`` keeps it under a size budget, dropping the
+share them. Files are written to a temporary name, flushed, fsynced and closed, and only then renamed into
+place (``os.replace``), so a crash, a full disk or two processes racing never leave a half-written JPEG under
+the final name; a full disk is a ``CacheFullError`` naming the cache folder. ``get`` still checks that a cached
+file is a whole JPEG (start and end markers), since one made by an older version may not be: a file that is not
+is removed and counts as missing. The cache is disposable: a deleted thumbnail is simply made again on the next
+``ensure``. ``prune`` keeps it under a size budget, dropping the
 least recently used files first (``get`` refreshes a file's access time, since many systems mount with
 ``noatime``).
 """
@@ -11,6 +14,8 @@ least recently used files first (``get`` refreshes a file's access time, since m
 from __future__ import annotations
 
 import contextlib
+import errno
+import io
 import os
 import re
 import tempfile
@@ -20,6 +25,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from artimuse_desktop.errors import ArtiMuseError
 from artimuse_desktop.imaging.decode import decode
 
 KIND_SIZES: dict[str, int] = {"grid": 320, "preview": 1600}
@@ -28,6 +34,40 @@ KIND_SIZES: dict[str, int] = {"grid": 320, "preview": 1600}
 _QUALITY: dict[str, int] = {"grid": 82, "preview": 88}
 _FINGERPRINT = re.compile(r"^[0-9A-Za-z_-]{8,64}$")
 _TOUCH_EVERY_S = 3600.0  # refresh a file's access time at most once an hour
+_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+_JPEG_START, _JPEG_END = b"\xff\xd8", b"\xff\xd9"
+
+
+class CacheFullError(ArtiMuseError, OSError):
+    """The thumbnail cache's disk is full. Also an ``OSError`` (ENOSPC), so callers that skip a thumbnail on
+    any OS error keep doing so; its text names the cache folder, so the reason reaches the summary."""
+
+    def __init__(self, folder: Path) -> None:
+        ArtiMuseError.__init__(
+            self,
+            f"cannot write the thumbnail: no space left on device for the thumbnail cache {folder}",
+            "free some space on that disk, lower the cache size in the settings, or move the cache "
+            "(ARTIMUSE_CACHE_DIR); the photos themselves are untouched",
+        )
+        self.errno = errno.ENOSPC
+        self.strerror = "No space left on device"
+        self.filename = str(folder)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _is_whole_jpeg(path: Path, size: int) -> bool:
+    """Cheap check that a cached file was written to the end: JPEG start marker first, end marker last."""
+    if size < 4:
+        return False
+    try:
+        with open(path, "rb") as handle:
+            start = handle.read(2)
+            handle.seek(-2, os.SEEK_END)
+            return start == _JPEG_START and handle.read(2) == _JPEG_END
+    except OSError:
+        return False
 
 
 @dataclass(frozen=True)
@@ -63,11 +103,19 @@ class ThumbnailCache:
         return self.root / kind / fingerprint[-2:] / f"{fingerprint}.jpg"
 
     def get(self, fingerprint: str, kind: str) -> Path | None:
-        """The thumbnail's path when it exists (its access time is refreshed for ``prune``), else None."""
+        """The thumbnail's path when it exists whole (its access time is refreshed for ``prune``), else None.
+
+        A cached file that is not a whole JPEG (cut short by a full disk in an older version, or damaged) is
+        deleted and treated as missing, so it is rebuilt instead of being served.
+        """
         path = self.path_for(fingerprint, kind)
         try:
             stat = path.stat()
         except OSError:
+            return None
+        if not _is_whole_jpeg(path, stat.st_size):
+            with contextlib.suppress(OSError):
+                path.unlink()
             return None
         now = time.time()
         if now - stat.st_atime > _TOUCH_EVERY_S:
@@ -85,15 +133,31 @@ class ThumbnailCache:
             image = image.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
         if image.mode != "RGB":
             image = image.convert("RGB")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp_name = tempfile.mkstemp(prefix=".tmp-", suffix=".jpg", dir=target.parent)
+        # Encoded in memory first: Pillow writes a file straight to its descriptor and loses a short write on
+        # a full disk, which left a truncated JPEG that looked saved. Python's own writes raise ENOSPC.
+        encoded = io.BytesIO()
+        image.save(encoded, "JPEG", quality=_QUALITY[kind], optimize=False, progressive=kind == "preview")
+        data = encoded.getbuffer()
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            handle, temp_name = tempfile.mkstemp(prefix=".tmp-", suffix=".jpg", dir=target.parent)
+        except OSError as exc:
+            if exc.errno in _FULL_ERRNOS:
+                raise CacheFullError(self.root) from exc
+            raise
         try:
             with os.fdopen(handle, "wb") as out:
-                image.save(out, "JPEG", quality=_QUALITY[kind], optimize=False, progressive=kind == "preview")
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())  # the bytes are on disk before the name points at them
+                if os.fstat(out.fileno()).st_size != len(data):
+                    raise OSError(errno.EIO, f"short write ({len(data)} bytes expected)", temp_name)
             os.replace(temp_name, target)
-        except BaseException:
+        except BaseException as exc:
             with contextlib.suppress(OSError):
                 os.unlink(temp_name)
+            if isinstance(exc, OSError) and exc.errno in _FULL_ERRNOS:
+                raise CacheFullError(self.root) from exc
             raise
         return target
 
@@ -111,7 +175,8 @@ class ThumbnailCache:
 
         ``image``: an upright image already decoded (e.g. by the indexer); used when it is at least as large
         as the thumbnail, which saves decoding the photo again. ``orientation`` overrides the file's own EXIF
-        orientation. Raises DecodeError when the photo cannot be decoded.
+        orientation. Raises DecodeError when the photo cannot be decoded, CacheFullError when the cache's disk
+        is full (nothing is left under the final name).
         """
         existing = self.get(fingerprint, kind)
         if existing is not None:
