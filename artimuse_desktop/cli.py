@@ -8,6 +8,7 @@ GUI starts.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
 import os
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from artimuse_desktop import __version__
 from artimuse_desktop.errors import ArtiMuseError
+from artimuse_desktop.logfile import route_warnings
 
 COMMAND_MODULES: tuple[str, ...] = (
     "index",
@@ -52,10 +54,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    # A file name that is not valid UTF-8 (surrogate escapes) must not crash a summary line: print it escaped,
+    # as Python already does on stderr.
+    with contextlib.suppress(AttributeError, ValueError):
+        sys.stdout.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    route_warnings()  # Pillow's warnings about odd files go to the log file, never onto the terminal
     if args.command is None:
         args = parser.parse_args([*(argv if argv is not None else sys.argv[1:]), "gui"])
         if getattr(args, "func", None) is None:

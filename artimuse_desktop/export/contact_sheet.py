@@ -1,6 +1,7 @@
 """The HTML contact sheet: one self-contained file that opens in any browser, for people rather than scripts.
 
-Thumbnails are embedded as small base64 JPEGs; all text is HTML-escaped.
+Thumbnails are embedded as small base64 JPEGs; all text is HTML-escaped, and file names that are not valid
+UTF-8 show U+FFFD where the bad bytes were (``report_text``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from artimuse_desktop import __version__
 from artimuse_desktop.export.report_rows import ReportRow, flag_text
+from artimuse_desktop.export.report_text import shown
 from artimuse_desktop.vocabulary import ATTRIBUTES, LABELS_BY_NAME
 
 log = logging.getLogger(__name__)
@@ -73,8 +75,12 @@ def _fmt(value: float | None, digits: int = 1) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+def esc(text: str) -> str:
+    """HTML-escaped text that can be written as UTF-8 (undecodable name bytes shown as U+FFFD)."""
+    return html.escape(shown(text))
+
+
 def _card(row: ReportRow, thumbnails: bool) -> str:
-    esc = html.escape
     uri = thumbnail_data_uri(row.thumbnail_source) if thumbnails else None
     image = f'<img src="{uri}" alt="{esc(row.exported_name)}">' if uri else '<span class="nothumb">no preview</span>'
     parts = [f'<div class="card"><div class="thumb">{image}</div>']
@@ -121,7 +127,6 @@ def _card(row: ReportRow, thumbnails: bool) -> str:
 
 
 def html_bytes(rows: Sequence[ReportRow], *, dest: Path, title: str | None = None, thumbnails: bool = True) -> bytes:
-    esc = html.escape
     heading = title or f"ArtiMuse export — {dest.name or dest}"
     created = datetime.now().strftime("%Y-%m-%d %H:%M")
     cards = "\n".join(_card(row, thumbnails) for row in rows)

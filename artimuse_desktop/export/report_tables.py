@@ -1,7 +1,8 @@
 """The spreadsheet and script reports: CSV (with a guard against formula injection) and JSON.
 
 CSV text cells that a spreadsheet would run as a formula (starting with ``= + - @``, tab or CR) get a leading
-apostrophe, the usual guard against CSV injection; numbers stay numbers.
+apostrophe, the usual guard against CSV injection; numbers stay numbers. File names that are not valid UTF-8
+show U+FFFD in both; JSON also keeps their exact bytes in ``*_bytes_b64`` fields beside them (``report_text``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from artimuse_desktop import __version__
 from artimuse_desktop.export.report_rows import ReportRow, flag_text
+from artimuse_desktop.export.report_text import bytes_b64, shown, shown_everywhere
 from artimuse_desktop.vocabulary import ATTRIBUTES
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -24,6 +26,7 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 def _csv_text(value: str | None) -> str:
     if not value:
         return ""
+    value = shown(value)
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 
@@ -89,13 +92,28 @@ def csv_bytes(rows: Sequence[ReportRow]) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
+def _exact_names(row: ReportRow) -> dict[str, Any]:
+    """The exact bytes of the names that are not valid UTF-8 (only those), for scripts that must find them."""
+    extra: dict[str, Any] = {}
+    for key, value in (("exported_name", row.exported_name), ("source_path", row.source_path)):
+        encoded = bytes_b64(value)
+        if encoded is not None:
+            extra[f"{key}_bytes_b64"] = encoded
+    companions = [bytes_b64(name) for name in row.companions]
+    if any(companions):
+        extra["companions_bytes_b64"] = companions  # aligned with "companions"; null where the name is valid
+    return extra
+
+
 def row_dict(row: ReportRow) -> dict[str, Any]:
+    """One photo for the JSON report; strings may still hold surrogate escapes (``json_bytes`` shows them)."""
     return {
         "rank": row.rank,
         "photo_id": row.photo_id,
         "exported_name": row.exported_name,
         "companions": list(row.companions),
         "source_path": row.source_path,
+        **_exact_names(row),
         "score": row.score,
         "score_model": row.score_model,
         "ranked_by": row.ranked_by,
@@ -129,9 +147,10 @@ def json_bytes(rows: Sequence[ReportRow], *, dest: Path, score_model: str | None
         "generator": f"ArtiMuse Desktop {__version__}",
         "created_at": datetime.now().isoformat(timespec="seconds"),
         "export_folder": str(dest),
+        **({"export_folder_bytes_b64": exact} if (exact := bytes_b64(str(dest))) else {}),
         "score_model": score_model,
         "ranked_by": by or "score",
         "attributes": list(ATTRIBUTES),
         "photos": [row_dict(row) for row in rows],
     }
-    return json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
+    return json.dumps(shown_everywhere(document), ensure_ascii=False, indent=2).encode("utf-8")
