@@ -156,6 +156,7 @@ def load_model(
             f"model {entry.name!r} is incomplete: {problem}",
             hint=f"remove it and add it again: `artimuse-desktop models remove {entry.name}`",
         )
+    _check_files(entry)
     spec = ModelSpec.from_sidecar(store.read_sidecar(entry))
     device = detect_device(device)
     dtype_name = dtype or default_dtype_name(device)
@@ -250,6 +251,23 @@ def load_model(
     )
     _check_tokenizer(loaded)
     return loaded
+
+
+def _check_files(entry: store.ModelEntry) -> None:
+    """The installed config and weight headers pass the checks of ``models add`` again (a file may have been
+    edited or replaced since): nothing is allocated for a config or header that does not."""
+    from artimuse_desktop.scoring.artimuse.convert.checkpoint_files import find_weight_files, read_json
+    from artimuse_desktop.scoring.artimuse.convert.checks import CheckpointError, check_config
+    from artimuse_desktop.scoring.artimuse.convert.safetensors_io import read_tensors
+
+    config_path = entry.path / "config.json"
+    try:
+        check_config(read_json(config_path), config_path)
+        read_tensors(find_weight_files(entry.path))
+    except CheckpointError as exc:
+        raise CheckpointError(
+            exc.message, hint=f"remove the model and add it again: `artimuse-desktop models remove {entry.name}`"
+        ) from exc
 
 
 def _check_tokenizer(loaded: LoadedModel) -> None:

@@ -81,7 +81,7 @@ def load_manifest() -> list[ModelEntry]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return []
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise ModelError(
             f"{path}: the model store manifest cannot be read ({exc})",
             hint="fix or delete the file, then add the models again with `artimuse-desktop models add`",
@@ -264,12 +264,16 @@ def remove_model(name: str) -> ModelEntry:
 
 def read_sidecar(entry: ModelEntry) -> dict[str, Any]:
     """The prompt settings and token ids recorded at conversion (``artimuse.json``)."""
+    from artimuse_desktop.scoring.artimuse.convert.checks import read_json_file
+
     path = entry.path / "artimuse.json"
     try:
-        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+        data = read_json_file(path)
+        if not isinstance(data, dict):
+            raise ModelError(f"{path}: not a JSON object")
+    except ModelError as exc:
         raise ModelUnavailableError(
-            f"{path}: cannot be read ({exc})",
+            f"the model's settings cannot be read: {exc.message}",
             hint=f"remove and add the model again: `artimuse-desktop models remove {entry.name}`",
         ) from exc
     return data

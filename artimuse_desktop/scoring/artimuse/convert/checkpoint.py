@@ -1,8 +1,8 @@
 """Checkpoint inspection and conversion: the steps in order, each done by its own module.
 
-Everything is read and validated first (headers and JSON only), so a bad checkpoint fails with a message naming
-the file and the reason before anything is written. A folder already in the native layout is validated and
-re-sharded the same way.
+Everything is read and validated first (headers and JSON only, with the limits of ``checks``), so a bad
+checkpoint fails with a message naming the file and the reason before anything is allocated or written. A
+folder already in the native layout is validated and re-sharded the same way.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from artimuse_desktop.scoring.artimuse.convert.checkpoint_files import (
     read_json,
     read_tokenizer,
 )
+from artimuse_desktop.scoring.artimuse.convert.checks import CheckpointError, check_config
 from artimuse_desktop.scoring.artimuse.convert.config_mapping import (
     build_sidecar,
     native_config_from_original,
@@ -82,8 +83,10 @@ def inspect_checkpoint(folder: str | Path) -> SourceCheckpoint:
         raise ModelError(f"{folder}: config.json is missing; this is not a model checkpoint folder")
     source = read_json(config_path)
     if not isinstance(source, dict):
-        raise ModelError(f"{config_path}: not a JSON object")
+        raise CheckpointError(f"{config_path}: not a JSON object")
     layout = source.get("model_type")
+    if layout in (LAYOUT_ORIGINAL, LAYOUT_NATIVE):
+        check_config(source, config_path)  # types and ranges, before any size is used
     weight_files = find_weight_files(folder)
     tokenizer, tokenizer_files = read_tokenizer(folder)
     image_token_id = tokenizer.token_id(prompts.IMG_CONTEXT_TOKEN)
@@ -116,7 +119,7 @@ def inspect_checkpoint(folder: str | Path) -> SourceCheckpoint:
         # A folder this app converted earlier: keep its recorded prompt settings (template, system message).
         previous = read_json(existing)
         for key in ("template", "system_message", "source_layout"):
-            if key in previous:
+            if isinstance(previous, dict) and key in previous:
                 sidecar[key] = previous[key]
     vocab_size = int(native["text_config"]["vocab_size"])
     too_big = [t for t in sidecar["aesthetic_token_ids"] + [image_token_id] if t >= vocab_size]

@@ -1,17 +1,18 @@
 """Finding what a checkpoint folder holds: its safetensors weight files and its tokenizer files.
 
 Only JSON is read (no tokenizer library), and pickled weights (``.bin``, ``.pt``...) are refused with the
-reason: unpickling can run arbitrary code.
+reason: unpickling can run arbitrary code. Every file must resolve inside the checkpoint folder (a link to
+elsewhere is refused), and JSON is read with the size and nesting limits of ``checks``.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from artimuse_desktop.errors import ModelError
+from artimuse_desktop.scoring.artimuse.convert.checks import CheckpointError, confine, read_json_file
 
 PICKLE_SUFFIXES: tuple[str, ...] = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
 TOKENIZER_FILES: tuple[str, ...] = (
@@ -39,23 +40,27 @@ class TokenizerInfo:
 
 
 def read_json(path: Path) -> Any:
-    """A JSON file, or a ModelError naming the file and what is wrong with it."""
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ModelError(f"{path}: file is missing") from exc
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelError(f"{path}: cannot read as JSON ({exc})") from exc
+    """A JSON file of the checkpoint, or a CheckpointError naming the file and what is wrong with it."""
+    return read_json_file(path)
+
+
+def _json_object(path: Path) -> dict[str, Any]:
+    data = read_json(path)
+    if not isinstance(data, dict):
+        raise CheckpointError(f"{path}: not a JSON object")
+    return data
 
 
 def find_weight_files(folder: Path) -> list[Path]:
     """The safetensors files holding the weights; pickled weights are refused with the reason."""
     index = folder / "model.safetensors.index.json"
     if index.is_file():
-        weight_map = read_json(index).get("weight_map")
+        weight_map = _json_object(index).get("weight_map")
         if not isinstance(weight_map, dict) or not weight_map:
-            raise ModelError(f"{index}: has no 'weight_map'")
-        files = [folder / name for name in sorted(set(weight_map.values()))]
+            raise CheckpointError(f"{index}: has no 'weight_map'")
+        if not all(isinstance(name, str) and name for name in weight_map.values()):
+            raise CheckpointError(f"{index}: weight_map holds a shard name that is not a file name")
+        files = [confine(folder / name, folder) for name in sorted(set(weight_map.values()))]
         missing = [f.name for f in files if not f.is_file()]
         if missing:
             raise ModelError(
@@ -63,9 +68,9 @@ def find_weight_files(folder: Path) -> list[Path]:
                 hint="the download is incomplete; run the download again (it resumes)",
             )
         return files
-    files = sorted(p for p in folder.glob("*.safetensors") if p.is_file())
+    files = sorted(p for p in folder.glob("*.safetensors") if p.is_file() or p.is_symlink())
     if files:
-        return files
+        return [confine(path, folder) for path in files]
     pickles = sorted(p.name for p in folder.iterdir() if p.suffix.lower() in PICKLE_SUFFIXES)
     if pickles:
         raise ModelError(
@@ -82,6 +87,16 @@ def read_tokenizer(folder: Path) -> tuple[TokenizerInfo, list[Path]]:
     config_path = folder / "tokenizer_config.json"
     if not config_path.is_file():
         raise ModelError(f"{folder}: tokenizer_config.json is missing (the tokenizer cannot be built)")
+    files = [confine(folder / name, folder) for name in TOKENIZER_FILES if (folder / name).is_file()]
+    try:
+        tokenizer = _read_tokenizer(folder)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise CheckpointError(f"{folder}: the tokenizer files are malformed ({type(exc).__name__}: {exc})") from exc
+    return tokenizer, files
+
+
+def _read_tokenizer(folder: Path) -> TokenizerInfo:
+    config_path = folder / "tokenizer_config.json"
     tokenizer_json = folder / "tokenizer.json"
     vocab_json, merges = folder / "vocab.json", folder / "merges.txt"
     added: dict[str, int] = {}
@@ -98,7 +113,7 @@ def read_tokenizer(folder: Path) -> tuple[TokenizerInfo, list[Path]]:
         raise ModelError(
             f"{folder}: tokenizer files are missing: {', '.join(missing)} (or tokenizer.json)",
         )
-    config = read_json(config_path)
+    config = _json_object(config_path)
     for token_id, item in (config.get("added_tokens_decoder") or {}).items():
         added.setdefault(str(item["content"]), int(token_id))
     added_json = folder / "added_tokens.json"
@@ -108,9 +123,8 @@ def read_tokenizer(folder: Path) -> tuple[TokenizerInfo, list[Path]]:
     special = _special_tokens(config)
     special_map = folder / "special_tokens_map.json"
     if special_map.is_file():
-        special |= _special_tokens(read_json(special_map))
-    files = [folder / name for name in TOKENIZER_FILES if (folder / name).is_file()]
-    return TokenizerInfo(vocab=vocab, added=added, special=special), files
+        special |= _special_tokens(_json_object(special_map))
+    return TokenizerInfo(vocab=vocab, added=added, special=special)
 
 
 _SPECIAL_KEYS = ("bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token")

@@ -2,7 +2,8 @@
 
 Conversion only renames tensors and slices contiguous byte ranges, so tensors are streamed from one file to
 another one chunk at a time: an 8B checkpoint never needs two copies in RAM, and the result is byte-exact.
-Headers are parsed and sanity-checked first, so a truncated or corrupt file fails naming the file and the reason.
+Headers are parsed and checked first (dtypes, shapes against byte spans, ranges in order, never overlapping,
+inside the file), so a truncated, corrupt or crafted file fails naming the file and the tensor.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from artimuse_desktop.errors import ModelError
+from artimuse_desktop.scoring.artimuse.convert.checks import CheckpointError, parse_json
 
 DTYPE_SIZES: dict[str, int] = {
     "F64": 8,
@@ -37,7 +39,8 @@ DTYPE_SIZES: dict[str, int] = {
     "BOOL": 1,
 }
 
-MAX_HEADER_BYTES = 100 * 1024 * 1024
+MAX_HEADER_BYTES = 100 * 1024 * 1024  # the safetensors library's own limit
+MAX_DIMS = 8
 COPY_CHUNK = 64 * 1024 * 1024
 
 
@@ -67,47 +70,81 @@ class TensorRef:
 
 
 def read_header(path: Path) -> dict[str, TensorRef]:
-    """Parse and sanity-check one safetensors file's header; errors name the file and say what is wrong."""
+    """Parse and check one safetensors file's header; errors name the file and the tensor.
+
+    Nothing but the header is read. Each tensor needs a known dtype, a shape of whole non-negative numbers whose
+    size in bytes is exactly its byte range, and the ranges must tile the data section in order: none overlaps
+    another (two tensors sharing bytes used to be accepted and scored), none reaches past the end of the file.
+    """
     try:
         size = path.stat().st_size
         with path.open("rb") as handle:
             raw_len = handle.read(8)
             if len(raw_len) != 8:
-                raise ModelError(f"{path}: not a safetensors file (shorter than 8 bytes)")
+                raise CheckpointError(f"{path}: not a safetensors file (shorter than 8 bytes)")
             (header_len,) = struct.unpack("<Q", raw_len)
-            if header_len > MAX_HEADER_BYTES or 8 + header_len > size:
-                raise ModelError(f"{path}: not a safetensors file (header length {header_len} is impossible)")
+            if header_len < 2 or header_len > MAX_HEADER_BYTES or 8 + header_len > size:
+                raise CheckpointError(
+                    f"{path}: not a safetensors file (header length {header_len} is impossible "
+                    f"for a file of {size} bytes)"
+                )
             header_bytes = handle.read(header_len)
     except OSError as exc:
-        raise ModelError(f"{path}: cannot read ({exc.strerror or exc})") from exc
-    try:
-        header = json.loads(header_bytes.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelError(f"{path}: not a safetensors file (header is not JSON: {exc})") from exc
+        raise CheckpointError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+    header = parse_json(header_bytes, f"{path}: the safetensors header")
     if not isinstance(header, dict):
-        raise ModelError(f"{path}: not a safetensors file (header is not a JSON object)")
+        raise CheckpointError(f"{path}: not a safetensors file (header is not a JSON object)")
     data_start = 8 + header_len
-    tensors: dict[str, TensorRef] = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        try:
-            dtype = str(info["dtype"])
-            shape = tuple(int(x) for x in info["shape"])
-            begin, end = (int(x) for x in info["data_offsets"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ModelError(f"{path}: tensor {name!r} has a malformed header entry") from exc
-        if dtype not in DTYPE_SIZES:
-            raise ModelError(f"{path}: tensor {name!r} has unsupported dtype {dtype}")
-        expected = math.prod(shape) * DTYPE_SIZES[dtype]
-        if end - begin != expected or begin < 0 or data_start + end > size:
-            raise ModelError(
-                f"{path}: tensor {name!r} is truncated or corrupt "
-                f"(shape {list(shape)} {dtype} needs {expected} bytes, header says {end - begin}; "
-                f"file is {size} bytes)"
-            )
-        tensors[name] = TensorRef(path, dtype, shape, data_start + begin, data_start + end)
+    tensors = {
+        name: _tensor_ref(path, name, info, data_start) for name, info in header.items() if name != "__metadata__"
+    }
+    _check_layout(path, tensors, data_start, size)
     return tensors
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _tensor_ref(path: Path, name: str, info: object, data_start: int) -> TensorRef:
+    """One header entry as a TensorRef, its dtype, shape and byte span checked against each other."""
+    if not isinstance(info, dict):
+        raise CheckpointError(f"{path}: tensor {name!r} has a malformed header entry (not an object)")
+    dtype, shape, offsets = info.get("dtype"), info.get("shape"), info.get("data_offsets")
+    if not isinstance(dtype, str) or dtype not in DTYPE_SIZES:
+        raise CheckpointError(f"{path}: tensor {name!r} has unknown dtype {dtype!r}")
+    if not isinstance(shape, list) or len(shape) > MAX_DIMS or not all(_whole(x) for x in shape):
+        raise CheckpointError(f"{path}: tensor {name!r} has a malformed shape {str(shape)[:80]}")
+    if not (isinstance(offsets, list) and len(offsets) == 2 and all(_whole(x) for x in offsets)):
+        raise CheckpointError(f"{path}: tensor {name!r} has malformed data_offsets {str(offsets)[:80]}")
+    begin, end = offsets
+    expected = math.prod(shape) * DTYPE_SIZES[dtype]
+    if end < begin or end - begin != expected:
+        raise CheckpointError(
+            f"{path}: tensor {name!r} is corrupt: shape {shape} {dtype} needs {expected} bytes, "
+            f"its data_offsets [{begin}, {end}] span {end - begin}"
+        )
+    return TensorRef(path, dtype, tuple(shape), data_start + begin, data_start + end)
+
+
+def _check_layout(path: Path, tensors: dict[str, TensorRef], data_start: int, size: int) -> None:
+    """The byte ranges, in order, follow each other exactly from the data start to the end of the file
+    (as the safetensors library writes and requires them)."""
+    for name, ref in tensors.items():
+        if ref.end > size:
+            raise CheckpointError(
+                f"{path}: tensor {name!r} is truncated: its bytes end at {ref.end}, the file has {size} "
+                "(an incomplete download?)"
+            )
+    expected, previous = data_start, "the header"
+    for name, ref in sorted(tensors.items(), key=lambda item: (item[1].start, item[1].end)):
+        if ref.start < expected:
+            raise CheckpointError(f"{path}: tensor {name!r} overlaps {previous} in the file")
+        if ref.start > expected:
+            raise CheckpointError(f"{path}: {ref.start - expected} bytes before tensor {name!r} belong to no tensor")
+        expected, previous = ref.end, f"tensor {name!r}"
+    if expected != size:
+        raise CheckpointError(f"{path}: {size - expected} bytes after the last tensor belong to no tensor")
 
 
 @dataclass(frozen=True)
