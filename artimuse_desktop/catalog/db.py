@@ -3,6 +3,10 @@
 One writer at a time: every write goes through ``Catalog.write()``, a short session under a process-wide lock
 (SQLite's ``busy_timeout`` covers other processes). Reads use ``Catalog.read()`` and never block the writer
 thanks to WAL. ORM objects stay inside these sessions; callers get plain dataclasses from ``queries``.
+
+Creating and upgrading happen in one transaction each (``catalog.upgrade``), with a copy kept beside a catalog
+that holds photos before it is upgraded. A catalog in a place that cannot be written is refused to writers with
+the reason, and opened read-only for readers (``open_catalog_for_reading``, ``catalog.access``).
 """
 
 from __future__ import annotations
@@ -15,16 +19,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, inspect, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from artimuse_desktop.catalog.access import READ_ONLY_HINT, read_only_uri, why_not_writable
+from artimuse_desktop.catalog.upgrade import head_revision, known_revisions, revision_of, upgrade_to_head
 from artimuse_desktop.errors import CatalogError, CatalogTooNewError
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
@@ -40,28 +45,14 @@ def _set_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _alembic_config(engine: Engine) -> Any:
-    from alembic.config import Config
-
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.attributes["engine"] = engine
-    return config
-
-
-def known_revisions() -> set[str]:
-    from alembic.script import ScriptDirectory
-
-    script = ScriptDirectory(str(MIGRATIONS_DIR))
-    return {rev.revision for rev in script.walk_revisions()}
-
-
-def head_revision() -> str:
-    from alembic.script import ScriptDirectory
-
-    head = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
-    assert head is not None
-    return head
+def _set_read_only_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA query_only=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA temp_store=MEMORY")
+    cursor.execute("PRAGMA cache_size=-65536")
+    cursor.execute("PRAGMA mmap_size=268435456")
+    cursor.close()
 
 
 def _check_is_sqlite(path: Path) -> None:
@@ -81,27 +72,48 @@ def _check_is_sqlite(path: Path) -> None:
 
 def _current_revision(engine: Engine) -> str | None:
     with engine.connect() as connection:
-        if not inspect(connection).has_table("alembic_version"):
-            return None
-        row = connection.execute(text("SELECT version_num FROM alembic_version")).first()
-        return None if row is None else str(row[0])
+        return revision_of(connection)
+
+
+def _read_only_engine(path: Path) -> Engine:
+    uri = read_only_uri(path)
+
+    def connect() -> sqlite3.Connection:
+        return sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=30)
+
+    engine = create_engine(f"sqlite:///{path}", creator=connect)
+    event.listen(engine, "connect", _set_read_only_pragmas)
+    return engine
 
 
 class Catalog:
-    """A handle on one catalog file; cheap to share between threads (sessions are not)."""
+    """A handle on one catalog file; cheap to share between threads (sessions are not).
 
-    def __init__(self, path: str | Path, *, migrate: bool = True) -> None:
+    ``read_only`` opens it without writing anything (no upgrade, ``write()`` refused); ``notices`` holds what
+    the open did that the user should hear of once (where a copy was kept before an upgrade)."""
+
+    def __init__(self, path: str | Path, *, migrate: bool = True, read_only: bool = False) -> None:
         self.path = Path(path).expanduser().absolute()
+        self.read_only_reason: str | None = None
+        self.notices: list[str] = []
+        self.backup_path: Path | None = None
         _check_is_sqlite(self.path)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise CatalogError(f"cannot create the folder for the catalog {self.path}: {exc}") from exc
-        self.engine = create_engine(
-            f"sqlite:///{self.path}",
-            connect_args={"check_same_thread": False, "timeout": 30},
-        )
-        event.listen(self.engine, "connect", _set_pragmas)
+        if read_only:
+            self.read_only_reason = why_not_writable(self.path) or "it was opened for reading only"
+            self.engine = _read_only_engine(self.path)
+        else:
+            reason = why_not_writable(self.path)
+            if reason is not None:
+                raise CatalogError(f"cannot write to the catalog {self.path}: {reason}", hint=READ_ONLY_HINT)
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise CatalogError(f"cannot create the folder for the catalog {self.path}: {exc}") from exc
+            self.engine = create_engine(
+                f"sqlite:///{self.path}",
+                connect_args={"check_same_thread": False, "timeout": 30},
+            )
+            event.listen(self.engine, "connect", _set_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._write_lock = threading.RLock()
         try:
@@ -116,6 +128,10 @@ class Catalog:
             self.engine.dispose()
             raise
 
+    @property
+    def read_only(self) -> bool:
+        return self.read_only_reason is not None
+
     def _migrate(self) -> None:
         current = _current_revision(self.engine)
         if current is not None and current not in known_revisions():
@@ -126,11 +142,22 @@ class Catalog:
             )
         if current == head_revision():
             return
-        from alembic import command
-
+        if self.read_only:
+            raise CatalogError(
+                f"cannot read the catalog {self.path}: it is at schema {current or 'none'} and needs an upgrade "
+                f"to {head_revision()} first, which needs writing, but {self.read_only_reason}",
+                hint="open it once where it can be written (or copy it to a writable folder), then try again",
+            )
         with self._write_lock:
-            log.info("migrating catalog %s from %s to %s", self.path, current, head_revision())
-            command.upgrade(_alembic_config(self.engine), "head")
+            result = upgrade_to_head(self.path, _set_pragmas)
+        if result.backup is not None:
+            self.backup_path = result.backup
+            notice = (
+                f"upgraded the catalog {self.path} from schema {result.before} to {result.after}; "
+                f"the catalog as it was is kept at {result.backup}"
+            )
+            self.notices.append(notice)
+            log.warning("%s", notice)
 
     @property
     def schema_revision(self) -> str | None:
@@ -149,6 +176,8 @@ class Catalog:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A short write transaction under the one-writer lock; commits on success, rolls back on error."""
+        if self.read_only_reason is not None:
+            raise CatalogError(f"cannot write to the catalog {self.path}: {self.read_only_reason}", hint=READ_ONLY_HINT)
         with self._write_lock:
             session = self._sessions()
             try:
@@ -177,10 +206,23 @@ class Catalog:
         self.close()
 
 
-def open_catalog(path: str | Path | None = None) -> Catalog:
-    """Open (creating or migrating) the catalog at ``path``, or the default one."""
+def _resolve(path: str | Path | None) -> Path:
     if path is None:
         from artimuse_desktop import paths
 
-        path = paths.default_catalog_path()
-    return Catalog(path)
+        return Path(paths.default_catalog_path())
+    return Path(path)
+
+
+def open_catalog(path: str | Path | None = None) -> Catalog:
+    """Open (creating or migrating) the catalog at ``path``, or the default one."""
+    return Catalog(_resolve(path))
+
+
+def open_catalog_for_reading(path: str | Path | None = None) -> Catalog:
+    """Open an existing catalog for a command that only reads: as usual where it can be written (upgrading it
+    if needed), read-only where it cannot (a read-only folder, file or disk), instead of failing there."""
+    resolved = Path(_resolve(path)).expanduser().absolute()
+    if not resolved.exists():
+        raise CatalogError(f"no catalog at {resolved}", hint="index a folder first: artimuse-desktop index PATH")
+    return Catalog(resolved, read_only=why_not_writable(resolved) is not None)

@@ -10,12 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from artimuse_desktop.catalog import Catalog, open_catalog, queries
+from artimuse_desktop.catalog import Catalog, open_catalog
 from artimuse_desktop.catalog.db import head_revision
-from artimuse_desktop.catalog.filters import PhotoFilter, SortSpec
 from artimuse_desktop.errors import CatalogError, CatalogTooNewError
-
-FROZEN = Path(__file__).resolve().parent.parent / "data"
+from tests.catalog.frozen import FROZEN, assert_frozen_data, frozen_copy
 
 
 def _digest(path: Path) -> str:
@@ -44,24 +42,10 @@ def test_default_location_and_env_override(tmp_path: Path, monkeypatch: pytest.M
 
 @pytest.mark.parametrize("frozen", sorted(p.name for p in FROZEN.glob("catalog-*.sqlite")))
 def test_frozen_released_schemas_upgrade_and_keep_their_data(tmp_path: Path, frozen: str) -> None:
-    copy = tmp_path / frozen
-    shutil.copy(FROZEN / frozen, copy)
-    with Catalog(copy) as catalog:
+    with Catalog(frozen_copy(frozen, tmp_path)) as catalog:
         assert catalog.schema_revision == head_revision()
         assert catalog.integrity_check() == "ok"
-        with catalog.read() as session:
-            records = queries.query_photos(session, sort=SortSpec("filename"))
-            assert [(r.flag, r.rating, r.color_label) for r in records] == [
-                (1, 5, "red"),
-                (-1, 0, None),
-                (0, 3, "green"),
-            ]
-            assert records[0].captured_at is not None and records[0].captured_at.microsecond == 250000
-            assert records[0].score == pytest.approx(81.5)
-            (assessment,) = queries.assessments_for(session, records[0].id)
-            assert assessment.attributes[0].critique.startswith("Crisp focus")
-            found = queries.photo_ids(session, PhotoFilter(search="highlights"))
-            assert found == [records[0].id]
+        assert_frozen_data(catalog)
 
 
 def test_catalog_from_a_newer_version_is_refused_and_left_untouched(tmp_path: Path) -> None:

@@ -1,0 +1,55 @@
+"""The frozen catalogs of released schemas (tests/data) and what every upgrade of them must keep."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from artimuse_desktop.catalog import Catalog, queries
+from artimuse_desktop.catalog.filters import PhotoFilter, SortSpec
+
+FROZEN = Path(__file__).resolve().parent.parent / "data"
+
+
+def frozen_copy(name: str, folder: Path) -> Path:
+    """A private copy of ``tests/data/<name>`` in ``folder`` (the frozen file itself is never opened)."""
+    copy = folder / name
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(FROZEN / name, copy)
+    return copy
+
+
+def assert_frozen_data(catalog: Catalog) -> None:
+    """The three photos, decisions, assessment, critique and search of the frozen catalogs are all there."""
+    with catalog.read() as session:
+        records = queries.query_photos(session, sort=SortSpec("filename"))
+        assert [(r.flag, r.rating, r.color_label) for r in records] == [
+            (1, 5, "red"),
+            (-1, 0, None),
+            (0, 3, "green"),
+        ]
+        assert records[0].captured_at is not None and records[0].captured_at.microsecond == 250000
+        assert records[0].score == pytest.approx(81.5)
+        (assessment,) = queries.assessments_for(session, records[0].id)
+        assert assessment.attributes[0].critique.startswith("Crisp focus")
+        found = queries.photo_ids(session, PhotoFilter(search="highlights"))
+        assert found == [records[0].id]
+
+
+def raw_state(path: Path) -> tuple[str | None, list[str], str]:
+    """(alembic revision, columns of photos, integrity_check) read with plain sqlite3, bypassing our code."""
+    connection = sqlite3.connect(path)
+    try:
+        tables = {name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        revision = None
+        if "alembic_version" in tables:
+            row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+            revision = row[0] if row else None
+        columns = [row[1] for row in connection.execute("PRAGMA table_info(photos)")]
+        integrity = connection.execute("PRAGMA integrity_check").fetchone()[0]
+        return revision, columns, integrity
+    finally:
+        connection.close()
