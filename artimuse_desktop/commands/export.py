@@ -78,6 +78,11 @@ def register(subparsers: Any) -> None:
     )
     out.add_argument("--dry-run", action="store_true", help="list what would be written; write nothing")
     out.add_argument("--no-verify", action="store_true", help="skip reading copies back (faster, less safe)")
+    out.add_argument(
+        "--force",
+        action="store_true",
+        help="export into a folder inside an indexed library anyway (the copies would be indexed as duplicates)",
+    )
     parser.set_defaults(func=run_export)
 
     trash = subparsers.add_parser(
@@ -127,9 +132,22 @@ def _report_formats(text: str) -> list[str]:
     return formats
 
 
+def _inside_library(catalog: Any, plan: Any) -> str | None:
+    from artimuse_desktop.export.plan import indexed_roots, library_root_holding
+
+    return library_root_holding(plan, indexed_roots(catalog))
+
+
+def _library_warning(dest: Any, root: str) -> str:
+    return (
+        f"{dest} is inside the indexed library folder {root}: the next index of it would catalogue the copies "
+        "as duplicates of their originals"
+    )
+
+
 def run_export(args: argparse.Namespace) -> int:
     from artimuse_desktop.cancel import CancelToken
-    from artimuse_desktop.catalog import open_catalog
+    from artimuse_desktop.catalog.db import open_catalog_for_reading
     from artimuse_desktop.commands.catalog_option import catalog_path
     from artimuse_desktop.commands.progress import ProgressLine
     from artimuse_desktop.export.copier import ExportProgress, execute_plan
@@ -151,7 +169,7 @@ def run_export(args: argparse.Namespace) -> int:
         )
         if selection.is_empty():
             raise ValueError("choose what to export: --picks, --top N, --min-score X, --filter EXPR or --all-filtered")
-        catalog = open_catalog(catalog_path(args))
+        catalog = open_catalog_for_reading(catalog_path(args))  # export only reads the catalog
         photos = select_photos(catalog, selection)
         plan = build_plan(
             photos,
@@ -166,6 +184,17 @@ def run_export(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
+    library_root = _inside_library(catalog, plan)
+    if library_root is not None:
+        if not (args.force or args.dry_run):
+            print(
+                f"error: not exporting: {_library_warning(plan.dest, library_root)}\n"
+                "  hint: choose a folder outside the library, or pass --force to export there anyway",
+                file=sys.stderr,
+            )
+            return 2
+        needs = "" if args.force else " (a real export needs --force)"
+        print(f"warning: {_library_warning(plan.dest, library_root)}{needs}", file=sys.stderr)
     if args.dry_run:
         for line in plan.describe():
             print(line)
@@ -207,6 +236,8 @@ def run_export(args: argparse.Namespace) -> int:
         f"{_human_bytes(result.bytes_written)} copied) into {plan.dest}; "
         f"{len(result.failures)} failed, {len(plan.skipped)} skipped."
     )
+    if result.leftovers_removed:
+        print(f"  removed {len(result.leftovers_removed)} temporary file(s) left in {plan.dest} by a stopped export")
     for report in reports:
         print(f"  report: {report}")
     if report_error:

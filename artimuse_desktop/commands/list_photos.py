@@ -17,7 +17,7 @@ import sys
 from datetime import datetime, time
 from typing import Any
 
-from artimuse_desktop.formatting import int_at_least
+from artimuse_desktop.formatting import camera_name, int_at_least
 from artimuse_desktop.vocabulary import COLOR_LABELS, FLAG_NONE, FLAG_PICK, FLAG_REJECT
 
 _FLAGS = {"pick": FLAG_PICK, "reject": FLAG_REJECT, "none": FLAG_NONE}
@@ -247,9 +247,7 @@ def render_table(records: list[Any]) -> str:
     header = ["ID", "SCORE", "FLAG", "RATING", "LABEL", "CAPTURED", "CAMERA", "STATUS", "PATH"]
     rows: list[list[str]] = []
     for record in records:
-        camera = " ".join(part for part in (record.camera_make, record.camera_model) if part)
-        if record.camera_make and record.camera_model and record.camera_model.startswith(record.camera_make):
-            camera = record.camera_model
+        camera = camera_name(record.camera_make, record.camera_model) or ""
         path = printable(record.path)
         if record.error:
             path = f"{path}  ({record.error})"
@@ -283,22 +281,19 @@ def render_table(records: list[Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from artimuse_desktop.catalog.db import Catalog
+    from artimuse_desktop.catalog.db import open_catalog_for_reading
     from artimuse_desktop.catalog.filters import SortSpec
     from artimuse_desktop.catalog.queries import measure_names, query_photos
     from artimuse_desktop.catalog.records import PhotoRecord
     from artimuse_desktop.commands.catalog_option import catalog_path
-    from artimuse_desktop.errors import CatalogError
 
     try:
         sort = SortSpec.parse(args.sort)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    path = catalog_path(args)
-    if not path.exists():
-        raise CatalogError(f"no catalog at {path}", hint="index a folder first: artimuse-desktop index PATH")
-    with Catalog(path) as catalog, catalog.read() as session:
+    # Read-only where the catalog cannot be written (a read-only folder, file or disk): listing needs no writes.
+    with open_catalog_for_reading(catalog_path(args)) as catalog, catalog.read() as session:
         flt = build_filter(args, set(measure_names(session)))
         records = query_photos(session, flt, sort, limit=args.limit)
     if args.format == "json":

@@ -15,12 +15,15 @@ the better-ranked photo.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
-from artimuse_desktop.catalog.models import STATUS_MISSING, STATUS_TRASHED
+from sqlalchemy import select
+
+from artimuse_desktop.catalog.models import STATUS_MISSING, STATUS_TRASHED, LibraryRoot
 from artimuse_desktop.export.naming import (
     DEFAULT_TEMPLATE,
     NameAllocator,
@@ -31,6 +34,9 @@ from artimuse_desktop.export.naming import (
     validate_template,
 )
 from artimuse_desktop.export.selection import RankedPhoto
+
+if TYPE_CHECKING:
+    from artimuse_desktop.catalog import Catalog
 
 MODES = ("copy", "hardlink", "symlink")
 RAW_EXTENSIONS = frozenset(
@@ -319,3 +325,23 @@ def build_plan(
 
 def _with(stem: PurePosixPath, suffix: str) -> str:
     return str(stem.with_name(stem.name + suffix))
+
+
+def indexed_roots(catalog: Catalog) -> list[str]:
+    """The library folders the catalog indexes (what ``index`` scans again)."""
+    with catalog.read() as session:
+        return [str(path) for path in session.execute(select(LibraryRoot.path)).scalars()]
+
+
+def library_root_holding(plan: ExportPlan, roots: Iterable[str]) -> str | None:
+    """The indexed library folder that the export folder (or a sub-folder a template makes) lies in, if any.
+
+    Copies written there would be found by the next ``index`` and catalogued as duplicates of their originals.
+    Compared after resolving symbolic links, so a link into the library counts as inside it."""
+    folders = {Path(os.path.realpath(plan.dest))}
+    folders.update(Path(os.path.realpath(f.destination.parent)) for item in plan.items for f in item.files)
+    for root in sorted(roots, key=len, reverse=True):
+        real_root = Path(os.path.realpath(root))
+        if any(folder.is_relative_to(real_root) for folder in folders):
+            return root
+    return None

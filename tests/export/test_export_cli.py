@@ -123,3 +123,34 @@ def test_xmp_write_and_read(library: Library, capsys: pytest.CaptureFixture[str]
 def test_xmp_without_action_prints_usage(library: Library, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(library, "xmp") == 2
     assert "write" in capsys.readouterr().err
+
+
+def test_export_into_an_indexed_library_folder_needs_force(
+    library: Library, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The copies would be found by the next index of the library and catalogued as duplicates."""
+    from artimuse_desktop.library.index_rows import ensure_roots
+
+    ensure_roots(library.catalog, [str(library.root)])
+    before = snapshot(library.files)
+    dest = library.root / "best"
+    assert run(library, "export", str(dest), "--top", "2") == 2
+    err = capsys.readouterr().err
+    assert f"{dest} is inside the indexed library folder {library.root}" in err
+    assert "duplicates" in err and "--force" in err
+    assert not dest.exists()
+    assert run(library, "export", str(dest), "--top", "2", "--dry-run") == 0
+    out = capsys.readouterr()
+    assert "warning:" in out.err and "needs --force" in out.err and "Nothing was written." in out.out
+    assert not dest.exists()
+    via_link = tmp_path / "link-to-library"
+    via_link.symlink_to(library.root)
+    assert run(library, "export", str(via_link / "best"), "--top", "1") == 2  # a symlink into it counts
+    assert "inside the indexed library folder" in capsys.readouterr().err
+    assert run(library, "export", str(dest), "--top", "2", "--report", "none", "--force") == 0
+    out = capsys.readouterr()
+    assert "warning:" in out.err and "duplicates" in out.err and "Export done: 2 photos" in out.out
+    assert snapshot(library.files) == before
+    outside = tmp_path / "outside"
+    assert run(library, "export", str(outside), "--top", "1", "--report", "none") == 0
+    assert "indexed library" not in capsys.readouterr().err
