@@ -6,6 +6,7 @@ Light at import: the catalog and the XMP code load only when a command runs.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import textwrap
 from typing import Any
@@ -76,6 +77,11 @@ def _ids(catalog: Any, expressions: list[str]) -> list[int]:
         return queries.photo_ids(session, flt, filters.SortSpec("id"))
 
 
+def _printable(path: object) -> str:
+    """A path safe to print anywhere: bytes that are not UTF-8 show as U+FFFD."""
+    return os.fsencode(str(path)).decode("utf-8", "replace")
+
+
 def run_write(args: argparse.Namespace) -> int:
     from artimuse_desktop.catalog import open_catalog
     from artimuse_desktop.commands.catalog_option import catalog_path
@@ -90,21 +96,26 @@ def run_write(args: argparse.Namespace) -> int:
     result = write_sidecars(catalog, ids, args.style, dry_run=args.dry_run)
     if args.dry_run:
         for path in result.written:
-            print(path)
+            print(_printable(path))
+    if result.leftovers_removed:
+        count = len(result.leftovers_removed)
+        noun = "file" if count == 1 else "files"
+        print(f"XMP: removed {count} temporary sidecar {noun} left by an earlier, stopped run.")
     verb = "would write" if args.dry_run else "wrote"
     print(
         f"XMP: {verb} {len(result.written)} sidecars ({args.style} style); {len(result.failed)} failed, "
         f"{len(result.skipped)} skipped."
     )
     for problem in result.failed:
-        print(f"  failed: {problem.path}: {problem.reason}", file=sys.stderr)
+        print(f"  failed: {_printable(problem.path)}: {problem.reason} (left untouched)", file=sys.stderr)
     return 1 if result.failed else 0
 
 
 def run_read(args: argparse.Namespace) -> int:
     from artimuse_desktop.catalog import open_catalog
     from artimuse_desktop.commands.catalog_option import catalog_path
-    from artimuse_desktop.library.sidecars import SidecarProblem, import_sidecar_decisions
+    from artimuse_desktop.library.sidecar_import import import_sidecar_decisions
+    from artimuse_desktop.library.sidecars import SidecarProblem
 
     catalog = open_catalog(catalog_path(args))
     try:
@@ -116,5 +127,5 @@ def run_read(args: argparse.Namespace) -> int:
     changed = import_sidecar_decisions(catalog, ids, problems=problems)
     print(f"XMP: took decisions from sidecars for {changed} photos; {len(problems)} sidecars could not be read.")
     for problem in problems:
-        print(f"  unreadable: {problem.path}: {problem.reason}", file=sys.stderr)
+        print(f"  unreadable: {_printable(problem.path)}: {problem.reason} (left untouched)", file=sys.stderr)
     return 1 if problems else 0

@@ -7,6 +7,10 @@ refuses to replace an existing file. A group (photo, RAW/JPEG partner, sidecars)
 file fails or the export is cancelled, the group's temporary files and any of its files already committed are
 removed, so a cancelled or failed export never leaves a half-written file under a final name. Sources are
 opened read-only and never modified.
+
+A kill -9 cannot clean up, so each run first removes the ``.partial`` files an earlier, killed run left in the
+folders it writes into (``leftovers``: our exact name pattern only, and never a file a running export holds:
+each partial is ``flock``-ed while it exists). ``ExportResult.leftovers_removed`` says how many went.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from pathlib import Path
 
 from artimuse_desktop.cancel import CancelToken
 from artimuse_desktop.errors import ExportError
+from artimuse_desktop.export.leftovers import PARTIAL_PATTERN, mark_in_use, release, remove_leftovers
 from artimuse_desktop.export.plan import ExportPlan, PlanItem, PlannedFile
 
 log = logging.getLogger(__name__)
@@ -70,6 +75,7 @@ class ExportResult:
     failures: list[ExportFailure] = field(default_factory=list)
     cancelled: bool = False
     bytes_written: int = 0
+    leftovers_removed: list[Path] = field(default_factory=list)  # temporary files of an earlier, killed run
 
     @property
     def ok(self) -> bool:
@@ -201,8 +207,9 @@ class Copier:
                 raise _Cancelled
 
     # ------------------------------------------------------------------ one file
-    def _stage_copy(self, planned: PlannedFile, partial: Path) -> int:
-        """Copy to ``partial``, verify it, copy timestamps; returns the bytes written."""
+    def _stage_copy(self, planned: PlannedFile, partial: Path, locks: list[int | None]) -> int:
+        """Copy to ``partial``, verify it, copy timestamps; returns the bytes written. The partial stays
+        locked (``locks``) until the group is committed or cleaned up, so no other run sweeps it away."""
         source = planned.source
         digest = hashlib.blake2b(digest_size=32)
         written = 0
@@ -210,6 +217,7 @@ class Copier:
         try:
             before = os.fstat(source_fd)
             with open(partial, "xb") as out:
+                locks.append(mark_in_use(partial))
                 while True:
                     self._check_cancel()
                     chunk = os.read(source_fd, CHUNK)
@@ -242,6 +250,7 @@ class Copier:
         staged: list[tuple[PlannedFile, Path | None]] = []  # (file, partial or None for links)
         committed: list[Path] = []
         created_dirs: list[Path] = []
+        locks: list[int | None] = []
         mode = self.plan.mode
         try:
             for planned in item.files:
@@ -258,7 +267,7 @@ class Copier:
                     partial = partial_name(planned.destination)
                     staged.append((planned, partial))
                     try:
-                        self.result.bytes_written += self._stage_copy(planned, partial)
+                        self.result.bytes_written += self._stage_copy(planned, partial, locks)
                     except (_Cancelled, _FileFailed):
                         raise
                     except OSError as exc:
@@ -294,6 +303,9 @@ class Copier:
             for folder in reversed(created_dirs):
                 _silently(os.rmdir, folder)
             raise
+        finally:
+            for lock in locks:
+                release(lock)
 
     def run(self) -> ExportResult:
         """Export every item; failures are collected per photo, cancellation stops after cleaning up."""
@@ -305,6 +317,8 @@ class Copier:
                 f"cannot create the export folder {plan.dest}: {_describe(exc)}",
                 hint="choose a folder you can write to",
             ) from exc
+        folders = [plan.dest, *(planned.destination.parent for item in plan.items for planned in item.files)]
+        self.result.leftovers_removed = remove_leftovers(folders, PARTIAL_PATTERN)
         for item in plan.items:
             try:
                 self.result.exported.append(self._export_item(item))

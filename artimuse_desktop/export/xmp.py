@@ -17,9 +17,13 @@ Sidecar names: ``IMG_0001.xmp`` (style "lightroom": Lightroom, Capture One, Phot
 reused. JPEGs get a sidecar too: an original is never rewritten. In the Lightroom style ``IMG_0001.xmp`` is
 shared by a RAW+JPEG pair and belongs to the RAW, so a JPEG whose RAW partner is in the catalog is skipped.
 
-Merging parses with ``xml.dom.minidom``, which keeps prefixes, comments, processing instructions and element
-order as written. A sidecar we cannot parse is reported (file and reason) and never overwritten. Writes are
-atomic: a temporary file in the same folder, flushed, then renamed over the old one.
+Merging parses with ``xml.dom.minidom`` (through defusedxml), which keeps prefixes, comments, processing
+instructions and element order as written. An existing sidecar is untrusted input and is first read and
+checked like any other (``library.sidecars``: a regular file under the size cap, no DOCTYPE or entities, a
+known encoding, no deeper than an XMP packet nests); one that fails is reported (file and reason) and never
+overwritten. Values we own (the rating, say ``1e999``) are simply replaced. Writes are atomic: a temporary
+``.IMG.xmp.<token>.tmp`` in the same folder, flushed, then renamed over the old one; the temporary file is
+locked while it exists, and the next ``write_sidecars`` removes those a killed run left (``leftovers``).
 """
 
 from __future__ import annotations
@@ -34,13 +38,18 @@ from pathlib import Path
 from xml.dom import minidom
 from xml.parsers.expat import ExpatError
 
+from defusedxml import DefusedXmlException
+from defusedxml.minidom import parseString as defused_parse_string
+
 from artimuse_desktop import __version__
 from artimuse_desktop.catalog.db import Catalog
 from artimuse_desktop.catalog.models import STATUS_ERROR, STATUS_OK
 from artimuse_desktop.catalog.queries import assessments_for, get_score_model, photo_id_for_path, records_by_ids
 from artimuse_desktop.catalog.records import AssessmentRecord, PhotoRecord
 from artimuse_desktop.catalog.shown_values import attribute_values
+from artimuse_desktop.export.leftovers import SIDECAR_TMP_PATTERN, mark_in_use, release, remove_leftovers
 from artimuse_desktop.export.plan import RAW_EXTENSIONS, RENDERED_EXTENSIONS, find_pair
+from artimuse_desktop.library.sidecar_import import import_sidecar_decisions
 from artimuse_desktop.library.sidecars import (
     DARKTABLE_LABELS,
     DIGIKAM_LABELS,
@@ -56,9 +65,9 @@ from artimuse_desktop.library.sidecars import (
     SidecarDecisions,
     SidecarError,
     SidecarProblem,
-    import_sidecar_decisions,
-    read_bytes_checked,
+    parse_sidecar,
     read_sidecar,
+    read_sidecar_bytes,
 )
 from artimuse_desktop.vocabulary import ATTRIBUTES, flag_word
 
@@ -118,6 +127,7 @@ class SidecarWriteResult:
     written: list[Path] = field(default_factory=list)
     skipped: list[tuple[int, str]] = field(default_factory=list)  # (photo id, why)
     failed: list[SidecarProblem] = field(default_factory=list)
+    leftovers_removed: list[Path] = field(default_factory=list)  # temporary files of an earlier, killed run
 
 
 def sidecar_path(photo: str | Path, style: str = "lightroom") -> Path:
@@ -310,10 +320,14 @@ def _serialise(document: minidom.Document, had_declaration: bool) -> bytes:
 def render_sidecar(existing: bytes | None, path: Path, data: SidecarData, style: str) -> bytes:
     """The new sidecar bytes: ``existing`` merged with our fields, or a fresh sidecar."""
     source = existing if existing is not None else _EMPTY_DOCUMENT.encode("utf-8")
+    if existing is not None:
+        parse_sidecar(existing, path)  # the hardened check first: minidom recurses and trusts its input
     try:
-        document = minidom.parseString(source)
+        document = defused_parse_string(source, forbid_dtd=True)
     except ExpatError as exc:
         raise SidecarError(path, f"not well-formed XML ({exc})") from exc
+    except (DefusedXmlException, LookupError, ValueError, RecursionError) as exc:
+        raise SidecarError(path, f"cannot be merged safely ({type(exc).__name__})") from exc
     try:
         if document.doctype is not None:
             raise SidecarError(path, "contains a DOCTYPE, which XMP never uses")
@@ -324,10 +338,17 @@ def render_sidecar(existing: bytes | None, path: Path, data: SidecarData, style:
         document.unlink()
 
 
+def temporary_name(path: Path) -> Path:
+    """The hidden name a sidecar is written under before it replaces ``path`` (see ``SIDECAR_TMP_PATTERN``)."""
+    return path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+
+
 def _atomic_write(path: Path, data: bytes, expected: os.stat_result | None) -> None:
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    temporary = temporary_name(path)
+    lock: int | None = None
     try:
         with open(temporary, "xb") as handle:
+            lock = mark_in_use(temporary)
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
@@ -342,6 +363,7 @@ def _atomic_write(path: Path, data: bytes, expected: os.stat_result | None) -> N
     finally:
         if os.path.lexists(temporary):
             os.unlink(temporary)
+        release(lock)
 
 
 def write_sidecar(photo: str | Path, data: SidecarData, style: str = "lightroom") -> Path:
@@ -350,10 +372,7 @@ def write_sidecar(photo: str | Path, data: SidecarData, style: str = "lightroom"
     existing: bytes | None = None
     expected: os.stat_result | None = None
     if os.path.lexists(path):
-        if not path.is_file():
-            raise SidecarError(path, "exists but is not a regular file")
-        expected = os.stat(path)
-        existing = read_bytes_checked(path)
+        existing, expected = read_sidecar_bytes(path)  # never a FIFO, device or endless file
     content = render_sidecar(existing, path, data, style)
     try:
         _atomic_write(path, content, expected)
@@ -410,6 +429,9 @@ def write_sidecars(
                     )
                     continue
             jobs.append((record.id, record.path, sidecar_data(record, assessments_for(session, record.id), model)))
+    if not dry_run:
+        folders = [Path(path).parent for _photo_id, path, _data in jobs]
+        result.leftovers_removed = remove_leftovers(folders, SIDECAR_TMP_PATTERN)
     for photo_id, path, data in jobs:
         if not os.path.exists(path):
             result.skipped.append((photo_id, "the photo file is missing"))
@@ -420,6 +442,6 @@ def write_sidecars(
         try:
             result.written.append(write_sidecar(path, data, style))
         except SidecarError as exc:
-            log.warning("%s", exc.message)
+            log.info("%s", exc.message)  # the caller reports each failure once
             result.failed.append(SidecarProblem(exc.path, exc.reason, photo_id))
     return result

@@ -1,7 +1,8 @@
 """The phases of an indexing run, each a function over one shared ``IndexRun``; ``indexer`` runs them in order.
 
 classify (no file opened) → moves (fingerprints only) → missing → decode (the expensive part, in parallel).
-Counts go into ``run.summary``; row changes through ``run.writer``.
+Counts go into ``run.summary``; row changes through ``run.writer``, which also takes the XMP sidecar decisions
+of the rows a run creates or changes, in the same transactions.
 """
 
 from __future__ import annotations
@@ -70,8 +71,8 @@ def classify(
             summary.failures.append((entry.path, row.error or "could not be read"))
         elif same_stat and row.status in (STATUS_MISSING, STATUS_TRASHED) and not row.error:
             summary.restored += 1
-            writer.update({"id": row.id, "status": STATUS_OK, "root_id": root_id_for(entry.path, run.root_ids)})
-            summary.photo_ids.append(row.id)
+            values = {"id": row.id, "status": STATUS_OK, "root_id": root_id_for(entry.path, run.root_ids)}
+            writer.update(values, changed=entry.path)
         else:
             trusted = row.fingerprint if row.status != STATUS_ERROR and not row.error else None
             tasks.append(
@@ -155,9 +156,8 @@ def apply_moves(
                 )
             )  # fmt: skip
         else:
-            writer.update({**values, "status": STATUS_OK, "indexed_at": run.now})
+            writer.update({**values, "status": STATUS_OK, "indexed_at": run.now}, changed=entry.path)
             summary.moved += 1
-            summary.photo_ids.append(source.id)
     # Moving a row to a path that another row still holds would break the unique index: flush moves
     # before anything else is written.
     writer.flush()
@@ -220,10 +220,11 @@ def apply_result(run: IndexRun, result: AnalyseResult) -> None:
         summary.hashed += 1
     if result.same_content:
         # Touched but identical: only the stat changed.
-        writer.update({"id": task.row_id, "size": task.size, "mtime": task.mtime, "status": STATUS_OK})
-        if task.previous_status in (STATUS_MISSING, STATUS_TRASHED):
+        restored = task.previous_status in (STATUS_MISSING, STATUS_TRASHED)
+        values = {"id": task.row_id, "size": task.size, "mtime": task.mtime, "status": STATUS_OK}
+        writer.update(values, changed=task.path if restored else None)
+        if restored:
             summary.restored += 1
-            summary.photo_ids.append(task.row_id or 0)
         else:
             summary.unchanged += 1
         return
@@ -242,14 +243,4 @@ def apply_result(run: IndexRun, result: AnalyseResult) -> None:
     if task.row_id is None:
         writer.insert(values)
     else:
-        writer.update({"id": task.row_id, **values})
-        summary.photo_ids.append(task.row_id)
-
-
-def import_sidecars(catalog: Catalog, summary: IndexSummary) -> None:
-    """Ratings and labels made in Lightroom or darktable appear in the catalog (never over our own decisions)."""
-    from artimuse_desktop.library.sidecars import SidecarProblem, import_sidecar_decisions
-
-    problems: list[SidecarProblem] = []
-    summary.sidecar_decisions = import_sidecar_decisions(catalog, summary.photo_ids, problems=problems)
-    summary.sidecar_problems = [(str(p.path), p.reason) for p in problems]
+        writer.update({"id": task.row_id, **values}, changed=task.path)

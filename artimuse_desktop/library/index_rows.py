@@ -1,6 +1,9 @@
 """The indexer's side of the catalog: what is known about each path, library roots, and batched row writes.
 
 Writes go in short transactions of a few hundred rows, so the GUI (reading the same catalog) never waits long.
+Each batch carries the decisions found in its photos' XMP sidecars in the same transaction (read before it
+starts, so no file is read while the catalog is locked): a run killed after a batch leaves every committed
+photo with its sidecar rating and label, where an import after the run left them without, for good.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from artimuse_desktop.catalog.db import Catalog
 from artimuse_desktop.catalog.models import STATUS_ERROR, STATUS_OK, LibraryRoot, Photo
 from artimuse_desktop.library.analyse import AnalyseResult
 from artimuse_desktop.library.index_results import IndexSummary
+from artimuse_desktop.library.sidecar_import import SidecarReader, apply_decisions, insert_values
+from artimuse_desktop.library.sidecars import SidecarDecisions
 
 ACTIVE_STATUSES = (STATUS_OK, STATUS_ERROR)
 
@@ -134,7 +139,11 @@ def row_values(result: AnalyseResult, root_ids: dict[str, int], now: datetime) -
 
 
 class RowWriter:
-    """Buffers row changes and writes them in short transactions of ``batch_size`` rows."""
+    """Buffers row changes and writes them, with their sidecar decisions, in transactions of ``batch_size``.
+
+    Rows created or changed by the run (``insert``, ``update(..., changed=path)``) join ``summary.photo_ids``
+    and take their sidecars' decisions; status-only updates (missing, a moved row's new path) do not.
+    """
 
     def __init__(self, catalog: Catalog, summary: IndexSummary, batch_size: int) -> None:
         self.catalog = catalog
@@ -142,28 +151,42 @@ class RowWriter:
         self.batch_size = batch_size
         self.inserts: list[dict[str, Any]] = []
         self.updates: list[dict[str, Any]] = []
+        self.changed: list[tuple[int, str]] = []  # (row id, photo path) whose sidecars to import
+        self.reader = SidecarReader()  # one per run: each folder listed once, each bad sidecar reported once
 
     def insert(self, values: dict[str, Any]) -> None:
         self.inserts.append(values)
         self._maybe_flush()
 
-    def update(self, values: dict[str, Any]) -> None:
+    def update(self, values: dict[str, Any], *, changed: str | None = None) -> None:
+        """Queue an update; ``changed`` (the photo's path) marks a row this run created or changed."""
         self.updates.append(values)
+        if changed is not None:
+            self.summary.photo_ids.append(values["id"])
+            self.changed.append((values["id"], changed))
         self._maybe_flush()
 
     def _maybe_flush(self) -> None:
         if len(self.inserts) + len(self.updates) >= self.batch_size:
             self.flush()
 
+    def _sidecars(self, path: str) -> SidecarDecisions:
+        known = len(self.reader.problems)
+        found = self.reader.decisions_for(path)
+        self.summary.sidecar_problems += [(str(p.path), p.reason) for p in self.reader.problems[known:]]
+        return found
+
     def flush(self) -> None:
         """Write what is buffered now; the ids of inserted rows join ``summary.photo_ids``."""
         if not self.inserts and not self.updates:
             return
-        inserts, updates = self.inserts, self.updates
-        self.inserts, self.updates = [], []
+        inserts, updates, changed = self.inserts, self.updates, self.changed
+        self.inserts, self.updates, self.changed = [], [], []
+        now = datetime.now()
+        rows = [{**values, **insert_values(self._sidecars(values["path"]), now)} for values in inserts]
+        found = [(row_id, self._sidecars(path)) for row_id, path in changed]
         with self.catalog.write() as session:
-            if inserts:
-                rows = [{"flag": 0, "rating": 0, **values} for values in inserts]
+            if rows:
                 ids = session.execute(insert(Photo).returning(Photo.id), rows).scalars().all()
                 self.summary.photo_ids.extend(ids)
             if updates:
@@ -173,3 +196,5 @@ class RowWriter:
                     groups.setdefault(tuple(sorted(values)), []).append(values)
                 for group in groups.values():
                     session.execute(update(Photo), group)
+            imported = apply_decisions(session, [(i, f) for i, f in found if not f.empty], now)
+        self.summary.sidecar_decisions += len(imported) + sum(row["decided_at"] is not None for row in rows)

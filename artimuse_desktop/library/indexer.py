@@ -13,7 +13,9 @@ How a run goes:
 4. Photos under the roots that vanished are marked **missing**, never deleted (folders the scan could not read
    are left alone: their photos' fate is unknown).
 5. **Decode** the rest in parallel (``analyse``): fingerprint, EXIF, a reduced decode for the 320 px grid
-   thumbnail and the perceptual hash. Results are written 200 rows per short transaction.
+   thumbnail and the perceptual hash. Results are written 200 rows per short transaction, each with the
+   ratings and labels of those photos' XMP sidecars (never over a decision already made), so a killed run
+   keeps them for every committed photo. Sidecars are untrusted input: a bad one is reported, never fatal.
 
 Parallelism: threads by default. Pillow, libjpeg-turbo, LibRaw and libheif release the GIL while decoding,
 which is where the time goes; measured on the bench (24 MP JPEGs), threads were as fast as processes on two
@@ -45,7 +47,6 @@ from artimuse_desktop.library.index_phases import (
     apply_moves,
     classify,
     decode,
-    import_sidecars,
     mark_missing,
     new_file_tasks,
     vanished_rows,
@@ -121,8 +122,6 @@ def index_roots(
     if completed:
         mark_roots_scanned(catalog, root_ids, folders)
     summary.photo_ids = list(dict.fromkeys(summary.photo_ids))
-    if summary.photo_ids:
-        import_sidecars(catalog, summary)
     if cache is not None and summary.decoded:
         cache.prune()  # new grid thumbnails: keep the cache within its size budget (oldest used go first)
     return _finish(summary, started, cancelled=not completed)
@@ -149,6 +148,9 @@ def _scan(
 
 
 def _finish(summary: IndexSummary, started: float, *, cancelled: bool) -> IndexSummary:
+    # A sidecar that is a FIFO or device link is met by the scan too: one warning per file, the sidecar's.
+    bad_sidecars = {path for path, _reason in summary.sidecar_problems}
+    summary.skipped = [(path, reason) for path, reason in summary.skipped if path not in bad_sidecars]
     summary.cancelled = cancelled
     summary.elapsed = time.monotonic() - started
     return summary

@@ -5,30 +5,30 @@ Forms understood (attribute form ``<rdf:Description xmp:Rating="3"/>`` and eleme
 
 * ``xmp:Rating`` 0–5, with ``-1`` meaning rejected (Lightroom Classic, darktable, Capture One, digiKam);
 * ``xmp:Label`` with Lightroom's colour names (Red, Yellow, Green, Blue, Purple; Magenta is read as purple);
+  other names (Lightroom's custom label sets) are not ours and are left out;
 * darktable's ``darktable:colorlabels``, an ``rdf:Seq`` of 0–4 = red, yellow, green, blue, purple;
 * digiKam's ``digiKam:ColorLabel`` (1 red, 3 yellow, 4 green, 5 blue, 6 magenta) and ``digiKam:PickLabel``
   (1 rejected, 3 accepted);
 * our own ``artimuse:Flag`` and ``artimuse:Rating`` (the stars behind a reject).
 
-Importing into the catalog never overrides the photographer: a sidecar value is copied only where the photo's
-own decision is unset (flag none, rating 0, no label); see ``import_sidecar_decisions``.
+A sidecar is untrusted input: ``safe_xml`` reads only regular files up to ``MAX_SIDECAR_BYTES`` and parses
+with defusedxml; every value we take is checked (a rating is a whole number from -1 to 5, never ``1e999`` or
+5,000 digits; label numbers are in range; flags are words we know). A sidecar that fails any check is one
+``SidecarError`` naming the file and the reason; nothing of it is used, and the file is never touched.
+Importing into the catalog (``sidecar_import``) never overrides the photographer.
 """
 
 from __future__ import annotations
 
-import logging
 import os
+import re
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
-from artimuse_desktop.catalog.db import Catalog
 from artimuse_desktop.errors import ExportError
+from artimuse_desktop.library.safe_xml import RefusedXml, parse_untrusted, read_regular_file
 from artimuse_desktop.vocabulary import COLOR_LABELS, LABEL_ALIASES, LABELS
-
-log = logging.getLogger(__name__)
 
 NS_X = "adobe:ns:meta/"
 NS_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -74,32 +74,31 @@ class SidecarProblem:
     photo_id: int | None = None
 
 
-def read_bytes_checked(path: Path) -> bytes:
-    """The sidecar's bytes, refusing what no XMP writer produces (huge files, DOCTYPE, entities)."""
+def read_sidecar_bytes(path: Path) -> tuple[bytes, os.stat_result]:
+    """The sidecar's bytes and ``fstat``: a regular file of at most ``MAX_SIDECAR_BYTES``, never a FIFO or
+    device (``safe_xml.read_regular_file``)."""
     try:
-        size = os.stat(path).st_size
-        if size > MAX_SIDECAR_BYTES:
-            raise SidecarError(path, f"too large for a sidecar ({size} bytes)")
-        data = path.read_bytes()
-    except OSError as exc:
-        raise SidecarError(path, f"cannot read it: {exc.strerror or exc}") from exc
+        data, info = read_regular_file(path, MAX_SIDECAR_BYTES)
+    except RefusedXml as exc:
+        raise SidecarError(path, exc.reason) from exc
     if not data.strip():
         raise SidecarError(path, "the file is empty")
-    head = data[:4096].upper()
-    if b"<!DOCTYPE" in head or b"<!ENTITY" in data.upper():
-        raise SidecarError(path, "contains a DOCTYPE or entity declarations, which XMP never uses")
-    return data
+    return data, info
 
 
-def _parse_tree(path: Path) -> ET.Element:
-    data = read_bytes_checked(path)
+def parse_sidecar(data: bytes, path: Path) -> ET.Element:
+    """The hardened parse of a sidecar's bytes (no DOCTYPE, entities, odd encodings or deep nesting)."""
     try:
-        root = ET.fromstring(data)
-    except ET.ParseError as exc:
-        raise SidecarError(path, f"not well-formed XML ({exc})") from exc
+        root = parse_untrusted(data)
+    except RefusedXml as exc:
+        raise SidecarError(path, exc.reason) from exc
     if root.tag != f"{{{NS_RDF}}}RDF" and root.find(f".//{{{NS_RDF}}}RDF") is None:
         raise SidecarError(path, "no rdf:RDF element: not an XMP sidecar")
     return root
+
+
+def _parse_tree(path: Path) -> ET.Element:
+    return parse_sidecar(read_sidecar_bytes(path)[0], path)
 
 
 def _properties(root: ET.Element) -> dict[str, list[str]]:
@@ -125,13 +124,34 @@ def _first(props: dict[str, list[str]], ns: str, local: str) -> str | None:
     return values[0] if values else None
 
 
-def _int(value: str | None) -> int | None:
+class _BadValue(Exception):
+    """A value no XMP writer produces; becomes the sidecar's one SidecarError."""
+
+
+_WHOLE = re.compile(r"[+-]?[0-9]{1,3}(?:\.0{0,6})?")
+
+
+def _shown(text: str) -> str:
+    """A value quoted for a message: short, printable (a 5,000-digit "rating" shows its length instead)."""
+    clean = "".join(ch if ch.isprintable() else "?" for ch in text[:24])
+    return f'"{clean}"' if len(text) <= 24 else f'"{clean[:20]}…" ({len(text)} characters)'
+
+
+def _whole(value: str | None, low: int, high: int, name: str) -> int | None:
+    """A whole number from ``low`` to ``high`` ("3" or "3.0"); None when absent or blank."""
     if value is None or not value.strip():
         return None
-    try:
-        return round(float(value.strip()))
-    except ValueError:
-        return None
+    text = value.strip()
+    if not _WHOLE.fullmatch(text) or not low <= int(float(text)) <= high:
+        raise _BadValue(f"{name} is {_shown(text)}, not a whole number from {low} to {high}")
+    return int(float(text))
+
+
+def _flag_word(value: str | None) -> str:
+    word = (value or "").strip().lower()
+    if word not in ("", "pick", "none", "reject"):
+        raise _BadValue(f"artimuse:Flag is {_shown(word)}, not pick, none or reject")
+    return word
 
 
 def label_from_name(name: str | None) -> str | None:
@@ -144,45 +164,58 @@ def label_from_name(name: str | None) -> str | None:
 
 
 def decisions_from_tree(root: ET.Element) -> SidecarDecisions:
+    """What the sidecar says; raises ``_BadValue`` when a value we read is not one any app writes."""
     props = _properties(root)
     rating: int | None = None
     flag: int | None = None
-    xmp_rating = _int(_first(props, NS_XMP, "Rating"))
-    own_flag = (_first(props, NS_ARTIMUSE, "Flag") or "").strip().lower()
-    own_rating = _int(_first(props, NS_ARTIMUSE, "Rating"))
+    xmp_rating = _whole(_first(props, NS_XMP, "Rating"), -1, 5, "xmp:Rating")
+    own_flag = _flag_word(_first(props, NS_ARTIMUSE, "Flag"))
+    own_rating = _whole(_first(props, NS_ARTIMUSE, "Rating"), 0, 5, "artimuse:Rating")
     if xmp_rating is not None:
         if xmp_rating < 0:
             flag = -1
-            rating = own_rating if own_rating is not None and 0 <= own_rating <= 5 else None
+            rating = own_rating
         else:
-            rating = min(xmp_rating, 5)
+            rating = xmp_rating
             # Our pick survives only while another app has not changed the rating we wrote beside it.
             if own_flag == "pick":
                 flag = 1
             elif own_flag in ("none", "reject"):
                 flag = 0
-    elif own_rating is not None and 0 <= own_rating <= 5:
+    elif own_rating is not None:
         rating = own_rating
         flag = {"pick": 1, "reject": -1, "none": 0}.get(own_flag)
-    pick_label = _int(_first(props, NS_DIGIKAM, "PickLabel"))
+    pick_label = _whole(_first(props, NS_DIGIKAM, "PickLabel"), 0, 3, "digiKam:PickLabel")
     if flag in (None, 0) and pick_label in DIGIKAM_PICKS and DIGIKAM_PICKS[pick_label] != 0:
         flag = DIGIKAM_PICKS[pick_label]
 
-    label = label_from_name(_first(props, NS_XMP, "Label"))
+    name = _first(props, NS_XMP, "Label")
+    if name is not None and len(name) > 200:
+        raise _BadValue(f"xmp:Label is {_shown(name)}, longer than any label name")
+    label = label_from_name(name)
+    colorlabels = props.get(f"{{{NS_DARKTABLE}}}colorlabels", [])
+    last = len(DARKTABLE_LABELS) - 1
+    numbers = [_whole(value, 0, last, "darktable:colorlabels") for value in colorlabels[:64]]
     if label is None:
-        for value in props.get(f"{{{NS_DARKTABLE}}}colorlabels", []):
-            index = _int(value)
-            if index is not None and 0 <= index < len(DARKTABLE_LABELS):
-                label = DARKTABLE_LABELS[index]
-                break
+        label = next((DARKTABLE_LABELS[n] for n in numbers if n is not None), None)
+    digikam_label = _whole(_first(props, NS_DIGIKAM, "ColorLabel"), 0, 10, "digiKam:ColorLabel")
     if label is None:
-        label = DIGIKAM_LABELS.get(_int(_first(props, NS_DIGIKAM, "ColorLabel")) or 0)
+        label = DIGIKAM_LABELS.get(digikam_label or 0)
     return SidecarDecisions(rating=rating, flag=flag, label=label)
 
 
 def read_sidecar(path: str | Path) -> SidecarDecisions:
     """Decisions in one sidecar. Raises SidecarError (naming the file and the reason) when it is unusable."""
-    return decisions_from_tree(_parse_tree(Path(path)))
+    return decisions_from_bytes(read_sidecar_bytes(Path(path))[0], Path(path))
+
+
+def decisions_from_bytes(data: bytes, path: Path) -> SidecarDecisions:
+    """Decisions in a sidecar's bytes; ``path`` names it in the SidecarError raised when it is unusable."""
+    root = parse_sidecar(data, path)
+    try:
+        return decisions_from_tree(root)
+    except _BadValue as exc:
+        raise SidecarError(path, str(exc)) from exc
 
 
 def read_artimuse_fields(path: str | Path) -> dict[str, str]:
@@ -220,105 +253,3 @@ def sidecars_for(photo: str | Path, cache: dict[Path, dict[str, str]] | None = N
         if actual is not None and (path.parent / actual) not in found:
             found.append(path.parent / actual)
     return found
-
-
-def combined_decisions(sidecars: Sequence[Path], problems: list[SidecarProblem] | None = None) -> SidecarDecisions:
-    """Field by field, the first sidecar that says something wins (the photo's own before the shared one)."""
-    rating = flag = None
-    label = None
-    for sidecar in sidecars:
-        try:
-            found = read_sidecar(sidecar)
-        except SidecarError as exc:
-            log.warning("%s", exc.message)
-            if problems is not None:
-                problems.append(SidecarProblem(sidecar, exc.reason))
-            continue
-        rating = found.rating if rating is None else rating
-        flag = found.flag if flag is None else flag
-        label = found.label if label is None else label
-    return SidecarDecisions(rating, flag, label)
-
-
-# ---------------------------------------------------------------------------------------------- importing
-
-
-def import_sidecar_decisions(
-    catalog: Catalog,
-    photo_ids: Sequence[int] | None = None,
-    *,
-    problems: list[SidecarProblem] | None = None,
-) -> int:
-    """Copy ratings, reject/pick flags and labels from sidecars into photos whose own decision is unset.
-
-    Precedence: the catalog wins. A field is filled only where the photo has no decision of that kind (flag
-    none, rating 0, no label), checked again inside the write so a decision made meanwhile is never replaced.
-    The photo's own ``IMG.CR2.xmp`` is read before the shared ``IMG.xmp``. Imported values are the photo's
-    starting state, not an edit: they add no undo step. Unreadable sidecars are skipped and listed in
-    ``problems``. Returns how many photos changed. ``photo_ids=None`` means every photo not in the trash.
-    """
-    from sqlalchemy import select, update
-
-    from artimuse_desktop.catalog.models import STATUS_ERROR, STATUS_OK, Photo
-
-    with catalog.read() as session:
-        stmt = select(Photo.id, Photo.path, Photo.flag, Photo.rating, Photo.color_label).where(
-            Photo.status.in_([STATUS_OK, STATUS_ERROR])
-        )
-        rows: list[tuple[int, str, int, int, str | None]] = []
-        if photo_ids is None:
-            rows = [(r[0], r[1], r[2], r[3], r[4]) for r in session.execute(stmt)]
-        else:
-            ids = list(dict.fromkeys(photo_ids))
-            for start in range(0, len(ids), 900):
-                chunk = stmt.where(Photo.id.in_(ids[start : start + 900]))
-                rows += [(r[0], r[1], r[2], r[3], r[4]) for r in session.execute(chunk)]
-
-    cache: dict[Path, dict[str, str]] = {}
-    updates: list[tuple[int, SidecarDecisions]] = []
-    for photo_id, path, flag, rating, label in rows:
-        if flag != 0 and rating != 0 and label is not None:
-            continue
-        sidecars = sidecars_for(path, cache)
-        if not sidecars:
-            continue
-        local: list[SidecarProblem] = []
-        found = combined_decisions(sidecars, local)
-        if problems is not None:
-            problems.extend(SidecarProblem(p.path, p.reason, photo_id) for p in local)
-        wanted = SidecarDecisions(
-            rating=found.rating if rating == 0 and found.rating else None,
-            flag=found.flag if flag == 0 and found.flag else None,
-            label=found.label if label is None and found.label else None,
-        )
-        if not wanted.empty:
-            updates.append((photo_id, wanted))
-    if not updates:
-        return 0
-    changed: set[int] = set()
-    now = datetime.now()
-    with catalog.write() as session:
-        for photo_id, wanted in updates:
-            if wanted.flag is not None:
-                result = session.execute(
-                    update(Photo).where(Photo.id == photo_id, Photo.flag == 0).values(flag=wanted.flag, decided_at=now)
-                )
-                if result.rowcount:  # type: ignore[attr-defined]
-                    changed.add(photo_id)
-            if wanted.rating is not None:
-                result = session.execute(
-                    update(Photo)
-                    .where(Photo.id == photo_id, Photo.rating == 0)
-                    .values(rating=wanted.rating, decided_at=now)
-                )
-                if result.rowcount:  # type: ignore[attr-defined]
-                    changed.add(photo_id)
-            if wanted.label is not None:
-                result = session.execute(
-                    update(Photo)
-                    .where(Photo.id == photo_id, Photo.color_label.is_(None))
-                    .values(color_label=wanted.label, decided_at=now)
-                )
-                if result.rowcount:  # type: ignore[attr-defined]
-                    changed.add(photo_id)
-    return len(changed)
