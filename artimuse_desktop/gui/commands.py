@@ -94,6 +94,21 @@ def _commands() -> tuple[Command, ...]:
             "file.add_folder", "Add folder…", lambda w, _: w.add_folder(), "File", ("std:Open",), short="Add folder"
         ),
         Command("file.rescan", "Rescan library", lambda w, _: w.rescan_library(), "File", ("F5",)),
+        Command(
+            "file.export",
+            "Export…",
+            lambda w, _: w.file_actions.open_export("picks"),
+            "File",
+            ("Ctrl+Shift+E",),
+            tip="Copy or link picks, the selection, the top photos or the current filter into a folder (Ctrl+Shift+E)",
+        ),
+        Command(
+            "file.trash_rejects",
+            "Move rejects to trash…",
+            lambda w, _: w.file_actions.trash_rejects(),
+            "File",
+            tip="Send every rejected photo (and its own sidecars) to the system trash, after you confirm the count",
+        ),
         Command("file.settings", "Settings…", lambda w, _: w.open_settings(), "File", ("Ctrl+,",)),
         Command("file.quit", "Quit", lambda w, _: w.close(), "File", ("std:Quit",)),
         Command("edit.undo", "Undo decision", lambda w, _: w.culling.undo(), "Edit", ("Ctrl+Z",), CULLING),
@@ -121,6 +136,11 @@ def _commands() -> tuple[Command, ...]:
             "Photo",
             enabled=lambda w: w.can_critique(),
         ),
+        Command("photo.write_xmp", "Write metadata (XMP)", lambda w, _: w.file_actions.write_metadata(), "Photo"),
+        Command("photo.read_xmp", "Read metadata (XMP)", lambda w, _: w.file_actions.read_metadata(), "Photo"),
+        Command("photo.export_selection", "Export selection…", lambda w, _: w.file_actions.open_export("selection")),
+        Command("photo.reveal", "Reveal in file manager", lambda w, _: w.file_actions.reveal(), "Photo"),
+        Command("photo.copy_path", "Copy path", lambda w, _: w.file_actions.copy_path(), "Photo"),
         Command("view.grid", "Grid", lambda w, _: w.request_view("grid"), view, ("G", "Esc"), CULLING, short="Grid"),
         Command("view.loupe", "Loupe", lambda w, _: w.request_view("loupe"), view, ("E",), CULLING, short="Loupe"),
         Command("view.toggle", "Loupe or grid", lambda w, _: w.request_view("toggle"), "", ("Space",), CULLING),
@@ -157,6 +177,13 @@ def _commands() -> tuple[Command, ...]:
             "Score",
         ),
         Command("help.keys", "Keyboard shortcuts", lambda w, _: w.show_keys(), "Help", ("std:HelpContents",)),
+        Command(
+            "help.score",
+            "What the score means",
+            lambda w, _: w.score_help.show(),
+            "Help",
+            tip="Which model gave the shown score, its version and scale, and what an absent score means",
+        ),
         Command("help.log", "Open log folder", lambda w, _: w.open_log_folder(), "Help"),
         Command("help.about", "About ArtiMuse Desktop", lambda w, _: w.show_about(), "Help"),
     )
@@ -168,11 +195,14 @@ MENUS: tuple[str, ...] = ("File", "Edit", "Photo", "View", "Score", "Help")
 #: Where a separator goes in a menu: before these commands.
 SEPARATOR_BEFORE: frozenset[str] = frozenset(
     {
+        "file.export",
         "file.settings",
         "file.quit",
         "edit.select_all",
         "photo.keep_best",
         "photo.critique",
+        "photo.write_xmp",
+        "photo.reveal",
         "view.larger",
         "view.reset_filters",
     }
@@ -202,6 +232,7 @@ _HELP: tuple[tuple[str, tuple[str, ...] | str], ...] = (
     ("100 % zoom (at the clicked point)", ("view.zoom",)),
     ("Compare the selected photos (2–4)", ("view.compare",)),
     ("Thumbnail size", ("view.larger", "view.smaller")),
+    ("Export picks, the selection or the best photos", ("file.export",)),
 )
 
 
