@@ -7,7 +7,7 @@ other front end (a test, a script, the command line). Every function opens its o
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from artimuse_desktop.catalog.db import Catalog
@@ -154,6 +154,8 @@ class Stats:
     measures: list[str]
     models: list[str]
     score_model: str
+    attributes: list[str] = field(default_factory=list)  # those some current assessment scores
+    model_versions: dict[str, list[str]] = field(default_factory=dict)  # of the current assessments
 
 
 @dataclass(frozen=True)
@@ -184,11 +186,13 @@ def run_view_query(catalog: Catalog, query: ViewQuery) -> ViewResult:
 
 def run_stats(catalog: Catalog, burst_ids: Sequence[int]) -> Stats:
     from artimuse_desktop.catalog.queries import (
+        attribute_names,
         count_photos,
         folder_counts,
         get_score_model,
         measure_names,
         model_names,
+        model_versions,
     )
 
     with catalog.read() as session:
@@ -200,7 +204,15 @@ def run_stats(catalog: Catalog, burst_ids: Sequence[int]) -> Stats:
                 continue
             flt = collection_filter(session, collection.kind, None, burst_ids)
             counts[collection.kind] = count_photos(session, flt, score_model=model)
-        return Stats(counts, folder_counts(session), measure_names(session), model_names(session), model)
+        return Stats(
+            counts,
+            folder_counts(session),
+            measure_names(session),
+            model_names(session),
+            model,
+            attribute_names(session),
+            model_versions(session),
+        )
 
 
 def load_photo_details(catalog: Catalog, photo_id: int) -> PhotoDetails | None:

@@ -13,7 +13,14 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from artimuse_desktop.catalog.filters import PhotoFilter, SortSpec, filtered_select, order_by
-from artimuse_desktop.catalog.models import STATUS_TRASHED, Assessment, CatalogSetting, MeasureValue, Photo
+from artimuse_desktop.catalog.models import (
+    STATUS_TRASHED,
+    Assessment,
+    AttributeScore,
+    CatalogSetting,
+    MeasureValue,
+    Photo,
+)
 from artimuse_desktop.catalog.records import AssessmentRecord, AttributeRecord, MeasureRecord, PhotoRecord
 
 DEFAULT_SCORE_MODEL = "technical"
@@ -205,6 +212,32 @@ def measure_names(session: Session) -> list[str]:
 
 def model_names(session: Session) -> list[str]:
     return list(session.execute(select(Assessment.model).distinct().order_by(Assessment.model)).scalars())
+
+
+def attribute_names(session: Session) -> list[str]:
+    """The attributes some current assessment gives a score (what a sort by attribute can order by)."""
+    stmt = (
+        select(AttributeScore.attribute)
+        .join(Assessment, AttributeScore.assessment_id == Assessment.id)
+        .where(Assessment.current.is_(True), AttributeScore.score.is_not(None))
+        .distinct()
+        .order_by(AttributeScore.attribute)
+    )
+    return list(session.execute(stmt).scalars())
+
+
+def model_versions(session: Session) -> dict[str, list[str]]:
+    """Each model's versions among the current assessments (usually one; two while a rescore is under way)."""
+    stmt = (
+        select(Assessment.model, Assessment.model_version)
+        .where(Assessment.current.is_(True))
+        .distinct()
+        .order_by(Assessment.model, Assessment.model_version)
+    )
+    versions: dict[str, list[str]] = {}
+    for model, version in session.execute(stmt):
+        versions.setdefault(model, []).append(version)
+    return versions
 
 
 def folder_counts(session: Session) -> list[tuple[str, int]]:

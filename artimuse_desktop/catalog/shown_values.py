@@ -37,6 +37,7 @@ class AttributeValue:
     critique: str | None
     experimental: bool
     model: str | None
+    critique_model: str | None = None  # who wrote the shown critique (may differ from ``model``)
 
 
 def in_preference_order(assessments: Sequence[AssessmentRecord], score_model: str) -> list[AssessmentRecord]:
@@ -60,6 +61,7 @@ def attribute_values(assessments: Sequence[AssessmentRecord], score_model: str) 
             critique=critiqued.critique if critiqued is not None else None,
             experimental=bool(scored is not None and scored.experimental),
             model=source.model,
+            critique_model=critiqued.model if critiqued is not None else None,
         )
     return values
 

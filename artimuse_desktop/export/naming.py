@@ -14,11 +14,13 @@ import os
 import re
 import string
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
+
+from artimuse_desktop import formatting
 
 DEFAULT_TEMPLATE = "{original}"
 FIELDS: tuple[str, ...] = (
@@ -71,14 +73,8 @@ class NameFields:
 
 
 def camera_name(make: str | None, model: str | None) -> str | None:
-    """ "Canon EOS R5" rather than "Canon Canon EOS R5": the make is added only when the model lacks it."""
-    make = (make or "").strip()
-    model = (model or "").strip()
-    if not model:
-        return make or None
-    if make and not model.lower().startswith(make.split()[0].lower()):
-        return f"{make} {model}"
-    return model
+    """ "Canon EOS R5" rather than "Canon Canon EOS R5": the one rule the panel and the grid use too."""
+    return formatting.camera_name(make, model)
 
 
 def _is_control(ch: str) -> bool:
@@ -251,6 +247,25 @@ class NameAllocator:
         if parent not in self._listed:
             self._listed[parent] = existing_names(self.dest / parent)
         return collision_key(relative.name) in self._listed[parent] or os.path.lexists(self.dest / relative)
+
+    def find_existing(
+        self, stem: PurePosixPath, suffixes: Iterable[str], same: Callable[[list[PurePosixPath]], bool]
+    ) -> PurePosixPath | None:
+        """A name already in DEST (``stem``, ``stem (2)`` …) whose files ``same`` says hold this group; claimed."""
+        wanted = list(suffixes)
+        number = 1
+        while number <= 1000:
+            name = stem.name if number == 1 else with_suffix_number(stem.name, number, self.style)
+            candidate = stem.with_name(name)
+            paths = [candidate.with_name(name + suffix) for suffix in wanted]
+            keys = [collision_key(path) for path in paths]
+            if not all(self._exists(path) for path in paths) or any(key in self._taken for key in keys):
+                return None
+            if same(paths):
+                self._taken.update(keys)
+                return candidate
+            number += 1
+        return None
 
     def allocate(self, stem: PurePosixPath, suffixes: Iterable[str]) -> PurePosixPath:
         """A free stem such that ``stem + s`` is free for every suffix (``.CR2``, ``.JPG``, ``.CR2.xmp``)."""

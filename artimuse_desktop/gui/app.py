@@ -7,7 +7,6 @@ the worker thread imports a backend only when a job asks for it.
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import os
 import sys
 import time
@@ -22,12 +21,12 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from artimuse_desktop import paths
 from artimuse_desktop import settings as settings_module
 from artimuse_desktop.gui.theme import THEMES_DIR, apply_theme
+from artimuse_desktop.logfile import LOG_FILE_NAME, file_handler, route_warnings
 
 log = logging.getLogger(__name__)
 
 #: Set to 1 to print the time from process start to the first shown window, then quit (bench/bench_gui.py).
 EXIT_AFTER_SHOW_ENV = "ARTIMUSE_GUI_EXIT_AFTER_SHOW"
-LOG_FILE_NAME = "artimuse-desktop.log"
 
 
 def seconds_since_process_start() -> float | None:
@@ -45,22 +44,18 @@ def seconds_since_process_start() -> float | None:
 
 
 def setup_logging(directory: Path | None = None) -> Path | None:
-    """Details go to a rotating file in ``paths.log_dir()``; the user sees short messages in the window."""
+    """Details go to a rotating file in ``paths.log_dir()``; the user sees short messages in the window.
+    Python warnings (Pillow's about odd files) go to that file only, never to the terminal."""
     folder = directory or paths.log_dir()
     target = folder / LOG_FILE_NAME
+    route_warnings(folder)
     root = logging.getLogger()
     if any(getattr(h, "baseFilename", None) == str(target) for h in root.handlers):
         return target
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        handler = logging.handlers.RotatingFileHandler(
-            target, maxBytes=2 * 1024 * 1024, backupCount=5, encoding="utf-8", delay=True
-        )
-    except OSError as exc:
-        log.warning("cannot write the log in %s: %s", folder, exc)
+    handler = file_handler(folder)
+    if handler is None:
+        log.warning("cannot write the log in %s", folder)
         return None
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"))
-    handler.setLevel(logging.INFO)
     root.addHandler(handler)
     if root.level > logging.INFO or root.level == logging.NOTSET:
         root.setLevel(logging.INFO)

@@ -15,6 +15,7 @@ from PySide6.QtCore import QSignalBlocker, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLineEdit, QSizePolicy, QVBoxLayout, QWidget
 
 from artimuse_desktop.catalog.filters import PhotoFilter, SortSpec
+from artimuse_desktop.formatting import count_text
 from artimuse_desktop.gui.filter_choices import (
     FLAG_CHOICES,
     RATING_CHOICES,
@@ -105,8 +106,7 @@ class FilterBar(QFrame):
     # ------------------------------------------------------------------ inputs from the window
 
     def set_counts(self, shown: int, total: int) -> None:
-        noun = "photo" if total == 1 else "photos"
-        self.count_label.setText(f"{shown:,} of {total:,} {noun}")
+        self.count_label.setText(f"{shown:,} of {count_text(total, 'photo')}")
 
     def set_histogram(self, values: Sequence[float]) -> None:
         self.histogram.set_values(values)
@@ -114,6 +114,11 @@ class FilterBar(QFrame):
     def set_measure_names(self, names: Sequence[str]) -> None:
         self.more.set_measure_names(names)
         self.sort.set_measure_names(names)
+
+    def set_sort_names(self, measures: Sequence[str], attributes: Sequence[str]) -> None:
+        """The measures and attributes this catalog has (from the library stats): the sort offers only those."""
+        self.set_measure_names(measures)
+        self.sort.set_attribute_names(attributes)
 
     # ------------------------------------------------------------------ state
 

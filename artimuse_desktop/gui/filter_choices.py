@@ -13,6 +13,7 @@ from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QSizePolicy, QToolButton, QWidget
 
 from artimuse_desktop.catalog.filters import SortSpec
+from artimuse_desktop.formatting import measure_label
 from artimuse_desktop.gui.theme import label_qcolor
 from artimuse_desktop.vocabulary import ATTRIBUTES, COLOR_LABELS, Flag
 
@@ -104,11 +105,24 @@ class LabelToggles(QWidget):
         del blockers
 
 
+def sort_text(key: str) -> str:
+    """What the sort menu calls a key: "Capture time", "Technical Execution", "Colour cast" (never a raw name)."""
+    for text, base in BASE_SORTS:
+        if key == base:
+            return text
+    if key.startswith("attr:"):
+        return key.removeprefix("attr:")
+    if key.startswith("measure:"):
+        return measure_label(key.removeprefix("measure:"))
+    return key
+
+
 class SortChooser(QObject):
-    """The sort key (base keys, each attribute, each technical measure) and its direction.
+    """The sort key (base keys, the attributes and technical measures this catalog has) and its direction.
 
     It owns two widgets, ``combo`` and ``direction``, and leaves placing them to the bar, so they line up with
-    the bar's other controls on its second row.
+    the bar's other controls on its second row. Attributes and measures no photo has are not offered: a sort
+    by them would order nothing. A chosen key stays listed while it is chosen.
     """
 
     changed = Signal()
@@ -119,6 +133,7 @@ class SortChooser(QObject):
         self.combo.setToolTip("Sort by")
         self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self._measures: list[str] = []
+        self._attributes: list[str] = []
         self._fill()
         self.combo.currentIndexChanged.connect(self.changed)
         self.direction = QToolButton()
@@ -131,12 +146,20 @@ class SortChooser(QObject):
             self._measures = list(names)
             self._fill()
 
+    def set_attribute_names(self, names: Sequence[str]) -> None:
+        """The attributes some photo has a score for, in the vocabulary's order (others after, by name)."""
+        order = {name: i for i, name in enumerate(ATTRIBUTES)}
+        ordered = sorted(dict.fromkeys(names), key=lambda name: (order.get(name, len(order)), name))
+        if ordered != self._attributes:
+            self._attributes = ordered
+            self._fill()
+
     def set_sort(self, key: str, descending: bool) -> None:
         """Choose ``key`` and the direction, then emit one ``changed``."""
         index = self.combo.findData(key)
-        if index < 0 and key.startswith("measure:"):  # measure names not loaded yet: add it now
+        if index < 0 and key.startswith(("measure:", "attr:")):  # names not loaded yet: add it now
             with QSignalBlocker(self.combo):
-                self.combo.addItem(f"{key.removeprefix('measure:')} (measure)", key)
+                self.combo.addItem(sort_text(key), key)
             index = self.combo.count() - 1
         with QSignalBlocker(self.combo), QSignalBlocker(self.direction):
             if index >= 0:
@@ -155,14 +178,20 @@ class SortChooser(QObject):
             self.combo.clear()
             for text, key in BASE_SORTS:
                 self.combo.addItem(text, key)
-            self.combo.insertSeparator(self.combo.count())
-            for attribute in ATTRIBUTES:
-                self.combo.addItem(attribute, f"attr:{attribute}")
-            if self._measures:
-                self.combo.insertSeparator(self.combo.count())
-                for name in self._measures:
-                    self.combo.addItem(f"{name} (measure)", f"measure:{name}")
+            groups = (
+                [f"attr:{name}" for name in self._attributes],
+                [f"measure:{name}" for name in sorted(self._measures, key=measure_label)],
+            )
+            for keys in groups:
+                if keys:
+                    self.combo.insertSeparator(self.combo.count())
+                for key in keys:
+                    self.combo.addItem(sort_text(key), key)
+                    self.combo.setItemData(self.combo.count() - 1, _sort_tip(key), Qt.ItemDataRole.ToolTipRole)
             index = self.combo.findData(current) if current else 0
+            if index < 0 and current:  # the chosen key is no longer in the catalog: keep showing it
+                self.combo.addItem(sort_text(str(current)), current)
+                index = self.combo.count() - 1
             self.combo.setCurrentIndex(max(0, index))
 
     def _direction_toggled(self, descending: bool, *, emit: bool = True) -> None:
@@ -172,3 +201,9 @@ class SortChooser(QObject):
         )
         if emit:
             self.changed.emit()
+
+
+def _sort_tip(key: str) -> str:
+    if key.startswith("measure:"):
+        return f"The built-in technical analyzer's measure “{key.removeprefix('measure:')}”"
+    return f"The attribute score “{key.removeprefix('attr:')}” (absent scores sort last)"

@@ -7,17 +7,25 @@ colour label (``theme.label_qcolor``) carry colour.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRect, QRectF, QSize, Qt
+from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QPointF, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import (
     QColor,
     QFont,
     QFontMetrics,
+    QHelpEvent,
     QPainter,
     QPalette,
     QPen,
     QPixmap,
 )
-from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QToolTip,
+    QWidget,
+)
 
 from artimuse_desktop.catalog.models import STATUS_ERROR, STATUS_MISSING
 from artimuse_desktop.catalog.records import PhotoRecord
@@ -102,6 +110,37 @@ class GridDelegate(QStyledItemDelegate):
         self._draw_footer(painter, cell, record, palette)
         painter.restore()
 
+    def helpEvent(
+        self, event: QHelpEvent, view: QAbstractItemView, option: QStyleOptionViewItem, index: _Index
+    ) -> bool:
+        """Over the score badge: what the score is (model, version, scale); elsewhere the cell's tooltip."""
+        model = index.model()
+        if event.type() == QEvent.Type.ToolTip and isinstance(model, PhotoGridModel):
+            record = model.record(index.row())
+            badge = self.score_badge_rect(option.rect, option.font, record, model) if record else None
+            if record is not None and badge is not None and badge.contains(QPointF(event.pos())):
+                QToolTip.showText(event.globalPos(), model.score_tooltip(record), view, badge.toAlignedRect())
+                return True
+        return super().helpEvent(event, view, option, index)
+
+    def score_badge_rect(self, rect: QRect, font: QFont, record: PhotoRecord, model: PhotoGridModel) -> QRectF | None:
+        """Where ``paint`` draws the score badge ("!" for a failed file) in a cell at ``rect``; None without one."""
+        if record.score is None and record.status != STATUS_ERROR:
+            return None
+        cell = QRectF(rect).adjusted(MARGIN / 2, MARGIN / 2, -MARGIN / 2, -MARGIN / 2)
+        area = QRectF(cell.x() + 6, cell.y() + 6, cell.width() - 12, cell.height() - FOOTER - 8)
+        image = self._image_target(area, model.pixmap(record.id), record)
+        return pill_rect(font, QPointF(image.left() + 4.0, image.top() + 4.0), _badge_text(record))
+
+    @staticmethod
+    def _image_target(area: QRectF, pixmap: QPixmap | None, record: PhotoRecord) -> QRectF:
+        if isinstance(pixmap, QPixmap) and not pixmap.isNull():
+            return fit_rect(area, pixmap.width(), pixmap.height())
+        w, h = record.width or 3, record.height or 2
+        if record.orientation in (5, 6, 7, 8):
+            w, h = h, w
+        return fit_rect(area, w, h)
+
     def _draw_image(
         self,
         painter: QPainter,
@@ -111,13 +150,7 @@ class GridDelegate(QStyledItemDelegate):
         failure: str | None,
         burst_count: int,
     ) -> QRectF:
-        if isinstance(pixmap, QPixmap) and not pixmap.isNull():
-            target = fit_rect(area, pixmap.width(), pixmap.height())
-        else:
-            w, h = record.width or 3, record.height or 2
-            if record.orientation in (5, 6, 7, 8):
-                w, h = h, w
-            target = fit_rect(area, w, h)
+        target = self._image_target(area, pixmap, record)
         if burst_count > 1:  # a stack: two cards peeking out behind the best frame
             painter.setPen(QPen(QColor(0, 0, 0, 90), 1))
             for offset, shade in ((6, 70), (3, 110)):
@@ -139,10 +172,8 @@ class GridDelegate(QStyledItemDelegate):
         self, painter: QPainter, image: QRectF, record: PhotoRecord, burst_count: int, member: bool
     ) -> None:
         inset = 4.0
-        if record.score is not None:
-            draw_pill(painter, QPointF(image.left() + inset, image.top() + inset), score_text(record.score))
-        elif record.status == STATUS_ERROR:
-            draw_pill(painter, QPointF(image.left() + inset, image.top() + inset), "!")
+        if record.score is not None or record.status == STATUS_ERROR:
+            draw_pill(painter, QPointF(image.left() + inset, image.top() + inset), _badge_text(record))
         flag_size = max(14.0, min(22.0, self.thumb_size / 9))
         draw_flag(
             painter,
@@ -192,3 +223,16 @@ class GridDelegate(QStyledItemDelegate):
                 painter.setPen(dim)
                 elided = QFontMetrics(font).elidedText(record.filename, Qt.TextElideMode.ElideMiddle, int(room.width()))
                 painter.drawText(room, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, elided)
+
+
+def _badge_text(record: PhotoRecord) -> str:
+    return score_text(record.score) if record.score is not None else "!"
+
+
+def pill_rect(font: QFont, anchor: QPointF, text: str) -> QRectF:
+    """The rectangle ``badges.draw_pill`` fills for ``text`` at ``anchor`` with the painter's ``font``."""
+    bold = QFont(font)
+    bold.setBold(True)
+    bold.setPointSizeF(max(7.0, bold.pointSizeF() * 0.95))
+    metrics = QFontMetrics(bold)
+    return QRectF(anchor.x(), anchor.y(), metrics.horizontalAdvance(text) + 10, metrics.height() + 2)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
+from html import escape
 from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
@@ -17,6 +18,8 @@ from PySide6.QtGui import QImage, QPixmap
 from artimuse_desktop.catalog.db import Catalog
 from artimuse_desktop.catalog.queries import records_by_ids
 from artimuse_desktop.catalog.records import PhotoRecord
+from artimuse_desktop.formatting import camera_name
+from artimuse_desktop.gui.score_help import TECHNICAL, by_text, score_tooltip
 from artimuse_desktop.gui.thumbnail_loader import GRID, ImageLoader, ImageRequest, PixmapLRU
 
 RECORD_ROLE = int(Qt.ItemDataRole.UserRole) + 1
@@ -55,6 +58,7 @@ class PhotoGridModel(QAbstractListModel):
         self._failures: dict[int, str] = {}
         self._burst_counts: dict[int, int] = {}
         self._burst_members: set[int] = set()
+        self._model_versions: dict[str, list[str]] = {}  # for the tooltips: which version gave a score
         loader.loaded.connect(self._on_loaded)
         loader.failed.connect(self._on_failed)
 
@@ -77,6 +81,15 @@ class PhotoGridModel(QAbstractListModel):
     @property
     def score_model(self) -> str | None:
         return self._score_model
+
+    def set_model_versions(self, versions: dict[str, list[str]]) -> None:
+        """Each model's current versions (from the library stats), named in the score tooltips."""
+        self._model_versions = dict(versions)
+
+    def score_tooltip(self, record: PhotoRecord) -> str:
+        """What the photo's shown score is: which model and version gave it, its scale, absent means unscored."""
+        model = record.score_model or self._score_model or TECHNICAL
+        return score_tooltip(record.score, model, self._model_versions.get(model, ()), record.error)
 
     def id_at(self, row: int) -> int | None:
         return self._ids[row] if 0 <= row < len(self._ids) else None
@@ -243,13 +256,24 @@ class PhotoGridModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return record.filename
         if role == Qt.ItemDataRole.ToolTipRole:
-            lines = [record.path]
-            if record.score is not None:
-                lines.append(f"Score {record.score:.1f} ({record.score_model})")
-            failure = self._failures.get(record.id)
-            if record.error:
-                lines.append(f"Error: {record.error}")
-            elif failure:
-                lines.append(f"No thumbnail: {failure}")
-            return "\n".join(lines)
+            return self._cell_tooltip(record)
         return None
+
+    def _cell_tooltip(self, record: PhotoRecord) -> str:
+        """The cell's tooltip: path, camera, score and its model, why the file failed (the badge has its own)."""
+        lines = [escape(record.path)]
+        camera = camera_name(record.camera_make, record.camera_model)
+        if camera:
+            lines.append(escape(camera))
+        model = record.score_model or self._score_model or TECHNICAL
+        by = escape(by_text(model, self._model_versions.get(model, ())))
+        if record.score is not None:
+            lines.append(f"Score {record.score:.1f} by {by}")
+        elif not record.error:
+            lines.append(f"Not scored by {by} yet")
+        failure = self._failures.get(record.id)
+        if record.error:
+            lines.append(f"Error: {escape(record.error)}")
+        elif failure:
+            lines.append(f"No thumbnail: {escape(failure)}")
+        return "<p>" + "<br>".join(lines) + "</p>"

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from artimuse_desktop.catalog.filters import PhotoFilter
+from artimuse_desktop.formatting import measure_label
 from artimuse_desktop.gui.theme import set_role
 from artimuse_desktop.vocabulary import ATTRIBUTES
 
@@ -148,7 +149,8 @@ class MoreFilters(QFrame):
         grid.addWidget(QLabel("min"), 0, 1)
         grid.addWidget(QLabel("max"), 0, 2)
         for row, name in enumerate(names, start=1):
-            label = QLabel(name.replace("_", " "))
+            label = QLabel(measure_label(name))
+            label.setToolTip(f"“{name}” in filter expressions and CSV columns")
             low = threshold_spin(1e6, -1e6, 2)
             high = threshold_spin(1e6, -1e6, 2)
             low.setSpecialValueText("–")

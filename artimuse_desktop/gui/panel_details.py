@@ -8,6 +8,7 @@ layout; the two widgets here only lay those lines out.
 from __future__ import annotations
 
 from artimuse_desktop.catalog.records import MeasureRecord, PhotoRecord
+from artimuse_desktop.formatting import camera_name
 from artimuse_desktop.vocabulary import Flag
 
 FLAG_TEXT: dict[int, str] = {Flag.PICK: "⚑ Pick", Flag.REJECT: "✕ Reject"}
@@ -48,7 +49,7 @@ def breakable(text: str) -> str:
 def exif_rows(record: PhotoRecord) -> list[tuple[str, str]]:
     """(caption, value) for what the file's metadata says, in reading order; missing fields are left out."""
     rows: list[tuple[str, str]] = []
-    camera = " ".join(part for part in (record.camera_make, record.camera_model) if part)
+    camera = camera_name(record.camera_make, record.camera_model)
     if camera:
         rows.append(("Camera", camera))
     if record.lens:

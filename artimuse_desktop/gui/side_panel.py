@@ -28,9 +28,11 @@ from PySide6.QtWidgets import (
 from artimuse_desktop.catalog.collections import PhotoDetails
 from artimuse_desktop.catalog.records import AssessmentRecord, MeasureRecord, PhotoRecord
 from artimuse_desktop.catalog.shown_values import attribute_values
+from artimuse_desktop.formatting import measure_label
 from artimuse_desktop.gui.badges import fit_rect
 from artimuse_desktop.gui.panel_attributes import ABSENT, AttributeRow, AttributeView
 from artimuse_desktop.gui.panel_details import breakable, decision_text, exif_rows, format_measure, measure_detail
+from artimuse_desktop.gui.score_help import by_text, score_tooltip
 from artimuse_desktop.gui.theme import set_role
 from artimuse_desktop.vocabulary import ATTRIBUTES
 
@@ -42,14 +44,50 @@ def attribute_views(assessments: Sequence[AssessmentRecord], score_model: str) -
     """One entry per ArtiMuse attribute, by ``catalog.shown_values`` (the rule sorts, filters and reports
     follow); absent stays None."""
     shown = attribute_values(assessments, score_model)
+    versions = _versions(assessments)
     views: list[AttributeView] = []
     for attribute in ATTRIBUTES:
         value = shown.get(attribute)
         if value is None:
             views.append(AttributeView(attribute, None, None, False, None))
-        else:
-            views.append(AttributeView(attribute, value.score, value.critique, value.experimental, value.model))
+            continue
+        views.append(
+            AttributeView(
+                attribute,
+                value.score,
+                value.critique,
+                value.experimental,
+                value.model,
+                versions.get(value.model or "", ()),
+                value.critique_model,
+            )
+        )
     return views
+
+
+def _versions(assessments: Sequence[AssessmentRecord]) -> dict[str, tuple[str, ...]]:
+    """The version of each model's current assessment of this photo."""
+    return {a.model: (a.model_version,) for a in assessments}
+
+
+def score_lines(data: PhotoDetails) -> tuple[str, str, str | None, str]:
+    """The score, its source line, the problem (if any) and the tooltip for the panel's score.
+
+    A file that failed says why (the record's error, else the assessment's), never "not scored yet"."""
+    record, model = data.record, data.score_model
+    main = next((a for a in data.assessments if a.model == model), None)
+    versions = (main.model_version,) if main is not None else ()
+    error = record.error or (main.error if main is not None else None)
+    if main is not None and main.score is not None:
+        source = f"by {by_text(model, versions)}\n{main.created_at:%Y-%m-%d %H:%M}"
+        return f"{main.score:.1f}", source, error, score_tooltip(main.score, model, versions)
+    if record.error:
+        source = "not scored: the file could not be read"
+    elif error:
+        source = f"{model} could not score it"
+    else:
+        source = f"not scored by {model} yet"
+    return ABSENT, source, error, score_tooltip(None, model, versions, error)
 
 
 class PreviewImage(QWidget):
@@ -208,6 +246,8 @@ class SidePanel(QFrame):
             self.decisions.setText("")
             self.score.setText(ABSENT)
             self.score_source.setText("")
+            self.score.setToolTip("")
+            self.score_source.setToolTip("")
             self.score_error.hide()
             for row in self.attribute_rows.values():
                 row.show_view(AttributeView(row.attribute, None, None, False, None))
@@ -221,17 +261,11 @@ class SidePanel(QFrame):
         self.title.setText(record.filename)
         self.title.setToolTip(record.path)
         self.decisions.setText(decision_text(record))
-        by_model = {a.model: a for a in data.assessments}
-        main = by_model.get(data.score_model)
-        if main is not None and main.score is not None:
-            self.score.setText(f"{main.score:.1f}")
-            self.score_source.setText(f"by {main.model} {main.model_version}\n{main.created_at:%Y-%m-%d %H:%M}")
-        else:
-            self.score.setText(ABSENT)
-            self.score_source.setText(f"not scored by {data.score_model} yet")
-        error = main.error if main is not None else None
-        if record.error:
-            error = record.error
+        score, source, error, tip = score_lines(data)
+        self.score.setText(score)
+        self.score_source.setText(source)
+        for label in (self.score, self.score_source):
+            label.setToolTip(tip)
         self.score_error.setText(f"Problem: {error}" if error else "")
         self.score_error.setVisible(bool(error))
         if self._streaming_id != record.id:
@@ -273,7 +307,8 @@ class SidePanel(QFrame):
             row_layout.setContentsMargins(0, 2, 0, 2)
             row_layout.setSpacing(0)
             top = QHBoxLayout()
-            name = QLabel(measure.name.replace("_", " ").capitalize())
+            name = QLabel(measure_label(measure.name))
+            name.setToolTip(f"“{measure.name}” in filters, sorts and CSV columns")
             name.setWordWrap(True)
             value = QLabel(format_measure(measure))
             value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)

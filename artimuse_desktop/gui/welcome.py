@@ -1,11 +1,30 @@
-"""The first-run view: an empty catalog shows one clear next step ("Add folder…") instead of an empty grid."""
+"""The first-run view: an empty catalog shows one clear next step ("Add folder…") instead of an empty grid.
+
+``pictures_folder`` is where the add-folder dialog opens: the user's Pictures folder (platformdirs, which reads
+the XDG user dirs on Linux), or home where there is none.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import platformdirs
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from artimuse_desktop.formatting import count_text
 from artimuse_desktop.gui.theme import set_role
+
+
+def pictures_folder() -> str:
+    """The user's Pictures folder when it exists, else the home folder: where photos usually are."""
+    try:
+        pictures = Path(platformdirs.user_pictures_dir())
+        if pictures.is_dir():
+            return str(pictures)
+    except (OSError, RuntimeError, KeyError):  # no home, unreadable user-dirs file
+        pass
+    return str(Path.home())
 
 
 class WelcomeView(QFrame):
@@ -54,3 +73,7 @@ class WelcomeView(QFrame):
 
     def set_status(self, text: str) -> None:
         self.status.setText(text)
+
+    def set_progress(self, done: int) -> None:
+        """ "Indexing… 1 photo", "Indexing… 2,400 photos"."""
+        self.set_status(f"Indexing… {count_text(done, 'photo')}" if done else "Indexing…")

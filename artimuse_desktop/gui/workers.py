@@ -22,6 +22,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from artimuse_desktop.cancel import CancelToken
 from artimuse_desktop.catalog.db import Catalog
 from artimuse_desktop.errors import describe_error
+from artimuse_desktop.formatting import count_text
 from artimuse_desktop.gui.index_job import run_index
 from artimuse_desktop.gui.job_types import (
     CRITIQUE,
@@ -135,11 +136,11 @@ class ScoringWorker(QObject):
             log.warning("could not score %s: %s", path, reason)
         done = summary.scored + summary.failed
         if summary.cancelled:
-            message = f"Scoring cancelled after {done:,} of {summary.total:,} photos"
+            message = f"Scoring cancelled after {done:,} of {count_text(summary.total, 'photo')}"
         elif summary.total == 0:
             message = f"Every photo is already scored by {summary.model}"
         else:
-            message = f"Scored {summary.scored:,} photos with {summary.model} in {summary.elapsed_s:.1f} s"
+            message = f"Scored {count_text(summary.scored, 'photo')} with {summary.model} in {summary.elapsed_s:.1f} s"
             if summary.failed:
                 message += f"; {summary.failed:,} failed"
         self.finished.emit(

@@ -71,7 +71,7 @@ def test_rank_padding_grows_with_the_total() -> None:
 
 def test_camera_name_does_not_repeat_the_make() -> None:
     assert camera_name("Canon", "Canon EOS R5") == "Canon EOS R5"
-    assert camera_name("NIKON CORPORATION", "NIKON Z 8") == "NIKON Z 8"
+    assert camera_name("NIKON CORPORATION", "NIKON Z 8") == "Nikon Z 8"
     assert camera_name("FUJIFILM", "X-T5") == "FUJIFILM X-T5"
     assert camera_name(None, None) is None
 
