@@ -79,6 +79,11 @@ def register(subparsers: Any) -> None:
     out.add_argument("--dry-run", action="store_true", help="list what would be written; write nothing")
     out.add_argument("--no-verify", action="store_true", help="skip reading copies back (faster, less safe)")
     out.add_argument(
+        "--no-embed-xmp",
+        action="store_true",
+        help="do not write rating, label and scores inside exported JPEG/PNG copies (originals are never written)",
+    )
+    out.add_argument(
         "--force",
         action="store_true",
         help="export into a folder inside an indexed library anyway (the copies would be indexed as duplicates)",
@@ -151,6 +156,7 @@ def run_export(args: argparse.Namespace) -> int:
     from artimuse_desktop.commands.catalog_option import catalog_path
     from artimuse_desktop.commands.progress import ProgressLine
     from artimuse_desktop.export.copier import ExportProgress, execute_plan
+    from artimuse_desktop.export.copy_metadata import xmp_packets
     from artimuse_desktop.export.naming import TemplateError
     from artimuse_desktop.export.plan import build_plan
     from artimuse_desktop.export.report import write_reports
@@ -218,15 +224,17 @@ def run_export(args: argparse.Namespace) -> int:
 
     previous = signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
     try:
-        result = execute_plan(plan, cancel=cancel, progress=on_progress, verify=not args.no_verify)
+        packets = {} if args.no_embed_xmp or args.mode != "copy" else xmp_packets(catalog, plan.items)
+        result = execute_plan(plan, cancel=cancel, progress=on_progress, verify=not args.no_verify, xmp_packets=packets)
     finally:
         signal.signal(signal.SIGINT, previous)
         bar.finish()
     reports = []
     report_error = None
-    if formats and result.exported:
+    reported = [*result.unchanged, *(e.item for e in result.exported)]
+    if formats and reported:
         try:
-            reports = write_reports(catalog, [e.item for e in result.exported], plan.dest, formats, by=args.by)
+            reports = write_reports(catalog, reported, plan.dest, formats, by=args.by)
         except OSError as exc:  # the photos are out; say why the reports are not
             report_error = f"could not write the reports into {plan.dest}: {exc.strerror or exc}"
     files = sum(len(e.files) for e in result.exported)
@@ -236,6 +244,12 @@ def run_export(args: argparse.Namespace) -> int:
         f"{_human_bytes(result.bytes_written)} copied) into {plan.dest}; "
         f"{len(result.failures)} failed, {len(plan.skipped)} skipped."
     )
+    if result.unchanged:
+        print(f"  {len(result.unchanged)} already in {plan.dest} from an earlier export, identical: not copied again")
+    if result.embedded:
+        print(f"  {result.embedded} copies carry rating, label and scores inside (XMP)")
+    for note in result.notes:
+        print(f"  note: {note}", file=sys.stderr)
     if result.leftovers_removed:
         print(f"  removed {len(result.leftovers_removed)} temporary file(s) left in {plan.dest} by a stopped export")
     for report in reports:

@@ -132,6 +132,7 @@ def html_bytes(rows: Sequence[ReportRow], *, dest: Path, title: str | None = Non
     cards = "\n".join(_card(row, thumbnails) for row in rows)
     document = (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta name="generator" content="ArtiMuse Desktop {esc(__version__)}">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
         f"<title>{esc(heading)}</title><style>{_CSS}</style></head><body>"
         f"<h1>{esc(heading)}</h1>"

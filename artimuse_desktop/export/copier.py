@@ -22,14 +22,15 @@ import logging
 import os
 import secrets
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from artimuse_desktop.cancel import CancelToken
 from artimuse_desktop.errors import ExportError
+from artimuse_desktop.export.embed_xmp import EmbedError, can_embed, embed_xmp
 from artimuse_desktop.export.leftovers import PARTIAL_PATTERN, mark_in_use, release, remove_leftovers
-from artimuse_desktop.export.plan import ExportPlan, PlanItem, PlannedFile
+from artimuse_desktop.export.plan import ROLE_PAIR, ROLE_PHOTO, ExportPlan, PlanItem, PlannedFile
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,9 @@ class ExportResult:
     cancelled: bool = False
     bytes_written: int = 0
     leftovers_removed: list[Path] = field(default_factory=list)  # temporary files of an earlier, killed run
+    unchanged: list[PlanItem] = field(default_factory=list)  # already in DEST from an earlier export, identical
+    embedded: int = 0  # copies that carry their XMP inside
+    notes: list[str] = field(default_factory=list)  # e.g. why XMP could not go inside one copy
 
     @property
     def ok(self) -> bool:
@@ -175,8 +179,10 @@ class Copier:
         progress: ProgressCallback | None = None,
         verify: bool = True,
         fsync: bool = True,
+        xmp_packets: Mapping[int, bytes] | None = None,
     ) -> None:
         self.plan = plan
+        self.xmp_packets = xmp_packets or {}
         self.cancel = cancel
         self.progress = progress
         self.verify = verify
@@ -246,6 +252,9 @@ class Copier:
         return written
 
     # ------------------------------------------------------------------ one group
+    def _embed(self, item: PlanItem, planned: PlannedFile, partial: Path) -> None:
+        _embed_into(self, item, planned, partial)
+
     def _export_item(self, item: PlanItem) -> ExportedItem:
         staged: list[tuple[PlannedFile, Path | None]] = []  # (file, partial or None for links)
         committed: list[Path] = []
@@ -272,6 +281,7 @@ class Copier:
                         raise
                     except OSError as exc:
                         raise _FileFailed(planned, _describe(exc)) from exc
+                    self._embed(item, planned, partial)
                 else:
                     staged.append((planned, None))
             self._check_cancel()
@@ -320,6 +330,10 @@ class Copier:
         folders = [plan.dest, *(planned.destination.parent for item in plan.items for planned in item.files)]
         self.result.leftovers_removed = remove_leftovers(folders, PARTIAL_PATTERN)
         for item in plan.items:
+            if item.already_there:
+                self.result.unchanged.append(item)
+                self._done_items += 1
+                continue
             try:
                 self.result.exported.append(self._export_item(item))
             except _Cancelled:
@@ -338,6 +352,20 @@ class Copier:
             self._done_items += 1
             self._report("")
         return self.result
+
+
+def _embed_into(copier: Copier, item: PlanItem, planned: PlannedFile, partial: Path) -> None:
+    """Our verified copy (still under its temporary name) receives the photo's XMP inside, losslessly."""
+    packet = copier.xmp_packets.get(item.photo.record.id)
+    if packet is None or planned.role not in (ROLE_PHOTO, ROLE_PAIR) or not can_embed(planned.destination):
+        return
+    try:
+        embed_xmp(partial, planned.source, packet, suffix=planned.destination.suffix)
+    except EmbedError as exc:
+        log.info("%s", exc.message)
+        copier.result.notes.append(f"{planned.destination.name}: XMP not embedded ({exc.message})")
+        return
+    copier.result.embedded += 1
 
 
 def _make_dirs(folder: Path) -> list[Path]:
@@ -373,6 +401,8 @@ def execute_plan(
     progress: ProgressCallback | None = None,
     verify: bool = True,
     fsync: bool = True,
+    xmp_packets: Mapping[int, bytes] | None = None,
 ) -> ExportResult:
     """Run ``plan``; see ``Copier``. Raises ExportError only when DEST itself cannot be created."""
-    return Copier(plan, cancel=cancel, progress=progress, verify=verify, fsync=fsync).run()
+    copier = Copier(plan, cancel=cancel, progress=progress, verify=verify, fsync=fsync, xmp_packets=xmp_packets)
+    return copier.run()

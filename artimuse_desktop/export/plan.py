@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from artimuse_desktop.catalog.models import STATUS_MISSING, STATUS_TRASHED, LibraryRoot
+from artimuse_desktop.export.identical import same_photo
 from artimuse_desktop.export.naming import (
     DEFAULT_TEMPLATE,
     NameAllocator,
@@ -101,6 +102,7 @@ class PlanItem:
     destination: Path
     size: int
     companions: tuple[PlannedFile, ...] = ()
+    already_there: bool = False  # an earlier export put these very files in DEST: nothing to copy again
 
     @property
     def files(self) -> tuple[PlannedFile, ...]:
@@ -305,9 +307,16 @@ def build_plan(
             if entry[1].casefold() not in seen:
                 seen.add(entry[1].casefold())
                 unique.append(entry)
+        sources = [source, *(path for path, _, _ in unique)]
+        suffixes = [source.suffix, *(suffix for _, suffix, _ in unique)]
+
+        def holds_this_group(paths: list[PurePosixPath], sources: list[Path] = sources) -> bool:
+            return all(same_photo(dest_path / p, s) for p, s in zip(paths, sources, strict=True))
+
         try:
             stem = render_relative(template, name_fields(photo, seq_of[record.id], total))
-            chosen = allocator.allocate(stem, [source.suffix, *(suffix for _, suffix, _ in unique)])
+            found = allocator.find_existing(stem, suffixes, holds_this_group) if mode == "copy" else None
+            chosen = found if found is not None else allocator.allocate(stem, suffixes)
         except TemplateError as exc:
             plan.skipped.append(SkippedPhoto(photo, str(exc)))
             continue
@@ -316,7 +325,7 @@ def build_plan(
             PlannedFile(path, dest_path / _with(chosen, suffix), role, _size(path) or 0)
             for path, suffix, role in unique
         )
-        item = PlanItem(photo, source, destination, size, planned_companions)
+        item = PlanItem(photo, source, destination, size, planned_companions, already_there=found is not None)
         plan.items.append(item)
         for planned in item.files:
             planned_sources[str(planned.source)] = source.name

@@ -3,8 +3,9 @@
 Each row carries the exported name, the source path, the rank, the score and the model that gave it, the
 eight ArtiMuse attributes (score and critique), the technical measures and the photographer's decisions
 (``report_rows``); ``report_tables`` writes CSV and JSON, ``contact_sheet`` the HTML page.
-Report files never overwrite anything: an existing ``artimuse-export.csv`` makes the next one
-``artimuse-export (2).csv``.
+A report describes what the folder holds from this export, so exporting the same photos again replaces the
+report an earlier export wrote (atomically); a file of the same name that is not one of our reports is never
+touched, and the new report takes ``artimuse-export (2).csv`` instead.
 """
 
 from __future__ import annotations
@@ -38,8 +39,38 @@ def free_report_path(dest: Path, stem: str, suffix: str) -> Path:
         number += 1
 
 
+#: What the first bytes of each of our reports hold (a file without it is someone else's and is never replaced).
+_OURS = {
+    ".csv": b"exported_name",
+    ".json": b'"generator": "ArtiMuse Desktop',
+    ".html": b'<meta name="generator" content="ArtiMuse Desktop',
+}
+
+
+def _ours(path: Path, suffix: str) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return False
+    return _OURS[suffix] in head
+
+
 def _write_new(dest: Path, stem: str, suffix: str, data: bytes) -> Path:
-    """Write ``data`` under a free name, atomically (temporary file, then a no-replace link)."""
+    """Write ``data`` atomically: over our own earlier report of this name, else under a free name."""
+    own = dest / (stem + suffix)
+    if own.is_file() and not own.is_symlink() and _ours(own, suffix):
+        partial = partial_name(own)
+        try:
+            with open(partial, "xb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(partial, own)
+            return own
+        finally:
+            if partial.exists():
+                remove_file(partial)
     for _attempt in range(20):
         final = free_report_path(dest, stem, suffix)
         partial = partial_name(final)

@@ -101,7 +101,10 @@ def test_export_picks_with_a_template_writes_files_and_reports(
         "contact-sheet.html",
     ]
     source = tmp_path / "photos" / "trip" / "day1" / "alpha.jpg"
-    assert (out / "001_alpha.jpg").read_bytes() == source.read_bytes()
+    copy = (out / "001_alpha.jpg").read_bytes()
+    original = source.read_bytes()
+    assert copy.endswith(original[original.find(b"\xff\xda") :])  # the image data, byte for byte
+    assert b"http://ns.adobe.com/xap/1.0/" in copy  # the decisions travel inside the copy (XMP)
     assert "001_alpha.jpg" in (out / "artimuse-export.csv").read_text(encoding="utf-8")
     assert dialog.status.text().startswith("Export done: 2 photos")
     assert not dialog.problems.isVisible()
@@ -109,9 +112,10 @@ def test_export_picks_with_a_template_writes_files_and_reports(
     assert dialog.show_button.isVisible()
     qtbot.mouseClick(dialog.show_button, _LEFT)
     assert opened_urls.urls == [str(out)]
-    # the names are taken now: the live preview says where a second export would go
+    # the photos are there now: the live preview says a second export would copy nothing again
     qtbot.waitUntil(lambda: not dialog.busy())
-    assert dialog.last_preview is not None and dialog.last_preview.names[0] == "001_alpha (2).jpg"
+    assert dialog.last_preview is not None and dialog.last_preview.names[0] == "001_alpha.jpg"
+    assert dialog.last_preview.already_there == 2 and "already there" in dialog.form.preview.text()
     dialog.reject()
 
 

@@ -139,6 +139,8 @@ class ExportDialog(QDialog):
             head = f"{photos}, {shown.files:,} files, {human_bytes(shown.total_bytes)}"
             if shown.skipped:
                 head += f" ({shown.skipped:,} skipped)"
+            if shown.already_there:
+                head += f"; {shown.already_there:,} already there from an earlier export (identical), not copied again"
             text = head + "<br>" + "<br>".join(_escape(n) for n in shown.names) + more
             if shown.library_root:
                 warning = library_warning(self.request().dest, shown.library_root)
@@ -222,7 +224,7 @@ class ExportDialog(QDialog):
         self.status.setText(outcome.summary())
         self.show_button.setVisible(outcome.exported > 0 or bool(outcome.reports))
         self._list_problems(outcome.problems)
-        self.refresh_preview()  # names now taken in DEST show as " (2)"
+        self.refresh_preview()  # photos now in DEST show as already there
         self.finished_export.emit(outcome)
 
     def _failed(self, text: str) -> None:

@@ -16,6 +16,7 @@ from artimuse_desktop.cancel import CancelToken
 from artimuse_desktop.catalog.db import Catalog
 from artimuse_desktop.errors import ExportError
 from artimuse_desktop.export.copier import ExportProgress, execute_plan
+from artimuse_desktop.export.copy_metadata import xmp_packets
 from artimuse_desktop.export.naming import DEFAULT_TEMPLATE, TemplateError
 from artimuse_desktop.export.plan import ExportPlan, build_plan, indexed_roots, library_root_holding
 from artimuse_desktop.export.report import REPORT_FORMATS, write_reports
@@ -73,6 +74,7 @@ class ExportPreview:
     skipped: int = 0
     error: str | None = None  # a template that cannot be used: the reason
     library_root: str | None = None  # DEST lies inside this indexed library folder
+    already_there: int = 0  # photos an earlier export already put in DEST, identical: not copied again
 
 
 @dataclass
@@ -89,6 +91,7 @@ class ExportOutcome:
     reports: list[Path] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # "file: reason", one per failed or skipped photo
     leftovers: int = 0  # temporary files of an earlier, stopped export that were cleaned up
+    unchanged: int = 0  # already in the folder from an earlier export, identical: not copied again
 
     def summary(self) -> str:
         if self.cancelled and not self.exported:
@@ -102,6 +105,8 @@ class ExportOutcome:
             f"Export {state}: {photos} ({files}, {human_bytes(self.bytes_written)} copied) into {self.dest}; "
             f"{self.failed:,} failed, {self.skipped:,} skipped."
         )
+        if self.unchanged:
+            text += f" {self.unchanged:,} already there from an earlier export (identical), not copied again."
         if self.leftovers:
             text += f" Removed {self.leftovers:,} temporary file(s) left by a stopped export."
         if self.reports:
@@ -140,7 +145,10 @@ def preview(catalog: Catalog, request: ExportRequest, limit: int = PREVIEW_NAMES
         return ExportPreview(error=str(exc))
     names = tuple(str(item.destination.relative_to(plan.dest)) for item in plan.items[:limit])
     root = library_root_holding(plan, indexed_roots(catalog))
-    return ExportPreview(len(plan.items), plan.file_count, plan.total_bytes, names, len(plan.skipped), None, root)
+    already = sum(1 for item in plan.items if item.already_there)
+    return ExportPreview(
+        len(plan.items), plan.file_count, plan.total_bytes, names, len(plan.skipped), None, root, already
+    )
 
 
 def library_warning(dest: str | Path, root: str) -> str:
@@ -178,7 +186,9 @@ def run_export(
         return outcome
     if not plan.items:
         return outcome
-    result = execute_plan(plan, cancel=cancel, progress=progress)
+    packets = xmp_packets(catalog, plan.items) if plan.mode == "copy" else {}
+    result = execute_plan(plan, cancel=cancel, progress=progress, xmp_packets=packets)
+    outcome.unchanged = len(result.unchanged)
     outcome.exported = len(result.exported)
     outcome.files = sum(len(e.files) for e in result.exported)
     outcome.bytes_written = result.bytes_written
@@ -186,11 +196,10 @@ def run_export(
     outcome.cancelled = result.cancelled
     outcome.leftovers = len(result.leftovers_removed)
     outcome.problems = [f"failed: {f.source}: {f.reason}" for f in result.failures] + outcome.problems
-    if request.reports and result.exported:
+    reported = [*result.unchanged, *(e.item for e in result.exported)]
+    if request.reports and reported:
         try:
-            outcome.reports = write_reports(
-                catalog, [e.item for e in result.exported], plan.dest, request.reports, by=request.ranked_by
-            )
+            outcome.reports = write_reports(catalog, reported, plan.dest, request.reports, by=request.ranked_by)
         except OSError as exc:  # the photos are out; say why the reports are not
             outcome.problems.append(f"could not write the reports into {plan.dest}: {exc.strerror or exc}")
     return outcome
