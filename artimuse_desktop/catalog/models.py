@@ -3,7 +3,9 @@
 Paths are stored as the raw bytes the file system gave us (``PathType``) so that names that are not valid
 UTF-8 survive a round trip; ``filename`` holds a printable copy for display, sorting and search.
 Decisions (flag, rating, colour label) sit on the photo row: a rename or move updates the same row, so they
-survive it. Assessments are per (photo, model, model version) so several models coexist.
+survive it. Each decision says where it came from (``*_source``: made here, read from a sidecar, or read from
+the file itself), so a value read from the file gives way to a sidecar's, and neither ever replaces one made
+here. Assessments are per (photo, model, model version) so several models coexist.
 """
 
 from __future__ import annotations
@@ -53,6 +55,15 @@ STATUS_OK = "ok"
 STATUS_ERROR = "error"
 STATUS_MISSING = "missing"
 STATUS_TRASHED = "trashed"
+
+# Where a decision came from (Photo.flag_source, rating_source, label_source), strongest first. NULL: no
+# decision of that kind, or one made before sources were recorded (treated as made here: never replaced).
+SOURCE_APP = "app"  # set in this app (culling, keep-best, undo)
+SOURCE_SIDECAR = "sidecar"  # an XMP sidecar beside the photo (Lightroom, darktable, digiKam ...)
+SOURCE_FILE = "file"  # the photo file's own XMP packet or EXIF Rating tag
+DECISION_SOURCES = (SOURCE_APP, SOURCE_SIDECAR, SOURCE_FILE)
+#: The source column of each decision column.
+SOURCE_COLUMNS: dict[str, str] = {"flag": "flag_source", "rating": "rating_source", "color_label": "label_source"}
 
 
 class LibraryRoot(Base):
@@ -110,6 +121,10 @@ class Photo(Base):
     rating: Mapped[int] = mapped_column(Integer, default=0)
     color_label: Mapped[str | None] = mapped_column(String(16), index=True)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Where each decision came from: SOURCE_APP, SOURCE_SIDECAR or SOURCE_FILE (migration 0003).
+    flag_source: Mapped[str | None] = mapped_column(String(8))
+    rating_source: Mapped[str | None] = mapped_column(String(8))
+    label_source: Mapped[str | None] = mapped_column(String(8))
     # A copy of the current score by the catalog's chosen score model, kept by SQLite triggers (migration
     # 0002), so sorting 100,000 photos by score needs no join. Never written by the app itself.
     score: Mapped[float | None] = mapped_column(Float)

@@ -113,6 +113,9 @@ def _record(photo: Photo, score: float | None, model: str | None) -> PhotoRecord
         color_label=photo.color_label,
         score=score,
         score_model=model if score is not None else None,
+        flag_source=photo.flag_source,
+        rating_source=photo.rating_source,
+        label_source=photo.label_source,
     )
 
 

@@ -40,6 +40,10 @@ class PhotoRecord:
     color_label: str | None
     score: float | None = None
     score_model: str | None = None
+    # Where each decision came from: "app", "sidecar" or "file" (models.SOURCE_*); None: not recorded.
+    flag_source: str | None = None
+    rating_source: str | None = None
+    label_source: str | None = None
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from artimuse_desktop.catalog.db import Catalog
-from artimuse_desktop.catalog.models import CatalogSetting, DecisionEvent, Photo
+from artimuse_desktop.catalog.models import SOURCE_APP, SOURCE_COLUMNS, CatalogSetting, DecisionEvent, Photo
 from artimuse_desktop.vocabulary import COLOR_LABELS
 
 FIELDS = ("flag", "rating", "color_label")
@@ -82,7 +82,8 @@ def _apply(session: Session, field: str, values: Mapping[int, int | str | None],
         by_value.setdefault(value, []).append(pid)
     for value, pids in by_value.items():
         for chunk in _chunks(pids):
-            session.execute(update(Photo).where(Photo.id.in_(chunk)).values({field: value, "decided_at": now}))
+            values_set = {field: value, SOURCE_COLUMNS[field]: SOURCE_APP, "decided_at": now}  # made here
+            session.execute(update(Photo).where(Photo.id.in_(chunk)).values(values_set))
 
 
 def set_decisions(catalog: Catalog, field: str, wanted: Mapping[int, int | str | None]) -> DecisionChange | None:
@@ -180,6 +181,34 @@ def _replay(catalog: Catalog, *, forward: bool) -> DecisionChange | None:
             ).scalar()
             _set_position(session, previous or 0)
         return DecisionChange(batch, tuple(e.photo_id for e in events), field)
+
+
+def fields_decided_here(session: Session, photo_ids: Sequence[int]) -> dict[int, frozenset[str]]:
+    """The decision fields whose current value the undo log put there, per photo (absent: none).
+
+    A field counts when its last applied (not undone) event set the value the photo still has. Values imported
+    from sidecars or read from the files add no event; an undone change leaves no applied event, so a value it
+    restored is not counted (its ``*_source`` column says "app" all the same).
+    """
+    position = _position(session)
+    found: dict[int, set[str]] = {}
+    for chunk in _chunks(list(dict.fromkeys(photo_ids))):
+        latest = (
+            select(func.max(DecisionEvent.id))
+            .where(DecisionEvent.batch <= position, DecisionEvent.photo_id.in_(chunk))
+            .group_by(DecisionEvent.photo_id, DecisionEvent.field)
+        )
+        rows = session.execute(
+            select(DecisionEvent.photo_id, DecisionEvent.field, DecisionEvent.new_value, Photo.flag, Photo.rating)
+            .add_columns(Photo.color_label)
+            .join(Photo, Photo.id == DecisionEvent.photo_id)
+            .where(DecisionEvent.id.in_(latest))
+        )
+        for photo_id, field, new_value, flag, rating, label in rows:
+            current = {"flag": flag, "rating": rating, "color_label": label}.get(field)
+            if field in FIELDS and _decode(field, new_value) == current:
+                found.setdefault(photo_id, set()).add(field)
+    return {photo_id: frozenset(fields) for photo_id, fields in found.items()}
 
 
 def undo(catalog: Catalog) -> DecisionChange | None:

@@ -37,6 +37,18 @@ def assert_frozen_data(catalog: Catalog) -> None:
         assert assessment.attributes[0].critique.startswith("Crisp focus")
         found = queries.photo_ids(session, PhotoFilter(search="highlights"))
         assert found == [records[0].id]
+    # Every decision says where it came from (0003 fills older catalogs in), so none is taken for unset.
+    for record in records:
+        decided = {"flag": record.flag != 0, "rating": record.rating != 0, "label": record.color_label is not None}
+        sources = {"flag": record.flag_source, "rating": record.rating_source, "label": record.label_source}
+        assert all(sources[name] in ("app", "sidecar", "file") for name, made in decided.items() if made), record
+
+
+def decision_sources(catalog: Catalog) -> list[tuple[str | None, str | None, str | None]]:
+    """(flag_source, rating_source, label_source) of each photo, by file name."""
+    with catalog.read() as session:
+        records = queries.query_photos(session, sort=SortSpec("filename"))
+    return [(r.flag_source, r.rating_source, r.label_source) for r in records]
 
 
 def raw_state(path: Path) -> tuple[str | None, list[str], str]:

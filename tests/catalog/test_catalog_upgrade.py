@@ -28,7 +28,7 @@ from artimuse_desktop.catalog import Catalog
 from artimuse_desktop.catalog.db import head_revision
 from artimuse_desktop.catalog.models import Base
 from artimuse_desktop.errors import CatalogError
-from tests.catalog.frozen import FROZEN, assert_frozen_data, frozen_copy, raw_state
+from tests.catalog.frozen import FROZEN, assert_frozen_data, decision_sources, frozen_copy, raw_state
 from tests.catalog.places import small_tmpfs
 from tests.waiting import wait_until
 
@@ -270,3 +270,56 @@ def test_a_partial_copy_left_by_a_killed_upgrade_is_removed_by_the_next(tmp_path
     with Catalog(path) as catalog:
         assert catalog.backup_path is not None and catalog.backup_path.exists()
     assert sorted(p.name for p in tmp_path.glob("*.partial*")) == []
+
+
+def test_0003_fills_in_where_the_decisions_of_an_older_catalog_came_from(tmp_path: Path) -> None:
+    """A decision with an undo-log entry was made here; any other reached the catalog from a sidecar."""
+    path = frozen_copy("catalog-0002.sqlite", tmp_path)
+    connection = sqlite3.connect(path)
+    connection.execute(
+        "INSERT INTO decision_events (photo_id, field, old_value, new_value, batch, at) "
+        "VALUES (1, 'rating', '0', '5', 1, '2026-11-02 10:00:00'), (3, 'flag', '1', '0', 2, '2026-11-02 10:01:00')"
+    )
+    connection.commit()
+    connection.close()
+    with Catalog(path) as catalog:
+        assert catalog.schema_revision == head_revision()
+        assert_frozen_data(catalog)
+        # photo 1 (pick, 5, red), photo 2 (reject), photo 3 (unflagged here, 3, green)
+        assert decision_sources(catalog) == [
+            ("sidecar", "app", "sidecar"),
+            ("sidecar", None, None),
+            ("app", "sidecar", "sidecar"),
+        ]
+
+
+def test_the_frozen_0003_catalog_keeps_the_source_of_each_decision(tmp_path: Path) -> None:
+    with Catalog(frozen_copy("catalog-0003.sqlite", tmp_path)) as catalog:
+        assert catalog.schema_revision == head_revision()
+        assert_frozen_data(catalog)
+        assert decision_sources(catalog) == [("app", "app", "sidecar"), ("app", None, None), (None, "file", "file")]
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        "ALTER TABLE photos ADD COLUMN flag_source",  # the first step of 0002 -> 0003
+        "UPDATE photos SET flag_source",  # the fill-in from the undo log
+        "UPDATE alembic_version",  # before the commit
+    ],
+)
+def test_kill_9_during_the_0003_upgrade_leaves_0002_intact_and_the_next_open_upgrades(
+    tmp_path: Path, step: str
+) -> None:
+    path = frozen_copy("catalog-0002.sqlite", tmp_path / "place")
+    parked = _kill_when_parked(tmp_path, step, ["--catalog", str(path), "list"])
+    assert parked.lstrip().startswith(step)
+    revision, columns, integrity = raw_state(path)
+    assert (revision, "flag_source" in columns, integrity) == ("0002", False, "ok")
+    (backup,) = _backups(path.parent)
+    assert backup.name.startswith("catalog-0002.sqlite.backup-0002-") and raw_state(backup)[0] == "0002"
+    with Catalog(path) as catalog:
+        assert catalog.schema_revision == head_revision()
+        assert catalog.integrity_check() == "ok"
+        assert_frozen_data(catalog)
+        assert decision_sources(catalog) == [("sidecar",) * 3, ("sidecar", None, None), (None, "sidecar", "sidecar")]

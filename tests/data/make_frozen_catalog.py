@@ -1,8 +1,8 @@
 """Writes the frozen copy of a released catalog schema (run once per release, then never again).
 
-Usage: python tests/data/make_frozen_catalog.py tests/data/catalog-0001.sqlite
-The file holds a few photos with decisions, an assessment with a critique, and a measure, so upgrade tests can
-check that every kind of data survives each later migration.
+Usage: python tests/data/make_frozen_catalog.py tests/data/catalog-0003.sqlite
+The file holds a few photos with decisions (and, from 0003, where each came from), an assessment with a
+critique, and a measure, so upgrade tests can check that every kind of data survives each later migration.
 """
 
 import sys
@@ -13,6 +13,9 @@ from sqlalchemy import text
 
 from artimuse_desktop.catalog import Catalog
 
+#: (flag_source, rating_source, label_source) of the three photos: one of each source (schema 0003 on).
+FROZEN_SOURCES = [("app", "app", "sidecar"), ("app", None, None), (None, "file", "file")]
+
 target = Path(sys.argv[1])
 target.unlink(missing_ok=True)
 catalog = Catalog(target)
@@ -22,12 +25,14 @@ with catalog.engine.begin() as connection:
         {"path": b"/photos", "now": datetime(2026, 11, 1)},
     )
     for i, (flag, rating, label) in enumerate([(1, 5, "red"), (-1, 0, None), (0, 3, "green")], start=1):
+        flag_source, rating_source, label_source = FROZEN_SOURCES[i - 1]
         connection.execute(
             text(
                 "INSERT INTO photos (id, root_id, path, folder, filename, size, mtime, fingerprint, format, "
-                "width, height, orientation, captured_at, status, flag, rating, color_label) VALUES "
+                "width, height, orientation, captured_at, status, flag, rating, color_label, "
+                "flag_source, rating_source, label_source) VALUES "
                 "(:id, 1, :path, :folder, :name, 1000, 1700000000.5, :fp, 'JPEG', 6000, 4000, 1, :at, 'ok', "
-                ":flag, :rating, :label)"
+                ":flag, :rating, :label, :flag_source, :rating_source, :label_source)"
             ),
             {
                 "id": i,
@@ -39,6 +44,9 @@ with catalog.engine.begin() as connection:
                 "flag": flag,
                 "rating": rating,
                 "label": label,
+                "flag_source": flag_source,
+                "rating_source": rating_source,
+                "label_source": label_source,
             },
         )
     connection.execute(
