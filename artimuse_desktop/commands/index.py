@@ -155,6 +155,8 @@ def format_summary(summary: IndexSummary, previews: PreviewSummary | None = None
         lines.append(f"  {'skipped':<10} {len(summary.skipped):>7}  (not regular files)")
     if summary.sidecar_decisions:
         lines.append(f"  {'sidecars':<10} {summary.sidecar_decisions:>7}  photos took ratings/labels from XMP sidecars")
+    if summary.file_decisions:
+        lines.append(f"  {'in-file':<10} {summary.file_decisions:>7}  photos took ratings/labels from inside the file")
     if previews is not None:
         lines.append(
             f"  {'previews':<10} {previews.made:>7}  made, {previews.existing} already there"
@@ -172,6 +174,9 @@ def format_summary(summary: IndexSummary, previews: PreviewSummary | None = None
     if summary.sidecar_problems:
         lines.append("Unreadable XMP sidecars (left untouched):")
         lines += [f"  {printable(path)}: {reason}" for path, reason in sorted(summary.sidecar_problems)]
+    if summary.embedded_problems:
+        lines.append("XMP inside these photos was refused (indexed without it; the files were left untouched):")
+        lines += [f"  {printable(path)}: {reason}" for path, reason in sorted(summary.embedded_problems)]
     if summary.unreadable:
         lines.append("Unreadable folders (their photos were left as they were):")
         lines += [f"  {printable(path)}: {reason}" for path, reason in sorted(summary.unreadable)]

@@ -14,11 +14,22 @@ from artimuse_desktop.vocabulary import Flag
 FLAG_TEXT: dict[int, str] = {Flag.PICK: "⚑ Pick", Flag.REJECT: "✕ Reject"}
 
 
+#: What a decision imported from elsewhere says about where it came from (made here: nothing).
+SOURCE_TEXT: dict[str | None, str] = {"sidecar": " (from the sidecar)", "file": " (from the file)"}
+
+
 def decision_text(record: PhotoRecord) -> str:
-    """ "⚑ Pick   ·   ★★★☆☆   ·   red label": flag, stars and colour label on one line."""
+    """ "⚑ Pick   ·   ★★★★★ (from the file)   ·   red label": flag, stars and colour label on one line, each
+    imported one saying where it came from."""
     flag = FLAG_TEXT.get(record.flag, "Unflagged")
+    if record.flag:
+        flag += SOURCE_TEXT.get(record.flag_source, "")
     stars = "★" * record.rating + "☆" * (5 - record.rating)
-    label = f"   ·   {record.color_label} label" if record.color_label else ""
+    if record.rating:
+        stars += SOURCE_TEXT.get(record.rating_source, "")
+    label = ""
+    if record.color_label:
+        label = f"   ·   {record.color_label} label{SOURCE_TEXT.get(record.label_source, '')}"
     return f"{flag}   ·   {stars}{label}"
 
 

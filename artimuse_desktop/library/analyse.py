@@ -1,4 +1,5 @@
-"""The per-file work of indexing, run on worker threads or processes: one read, then hash, EXIF, pixels.
+"""The per-file work of indexing, run on worker threads or processes: one read, then hash, EXIF, pixels, and
+the decisions other apps wrote inside the file (``embedded_xmp``).
 
 Kept apart from ``indexer`` so worker processes import only what they need (no SQLAlchemy), and everything
 crossing the pool boundary is a small picklable dataclass: pixels never travel back, the worker writes the
@@ -16,6 +17,7 @@ from artimuse_desktop.errors import DecodeError
 from artimuse_desktop.imaging import formats
 from artimuse_desktop.imaging.decode import decode
 from artimuse_desktop.imaging.source import read_source
+from artimuse_desktop.library.embedded_xmp import FileDecisions, read_file_decisions
 from artimuse_desktop.library.fingerprint import fingerprint_bytes, fingerprint_file
 from artimuse_desktop.library.metadata import read_metadata
 
@@ -52,13 +54,14 @@ class AnalyseResult:
     phash: str | None = None
     error: str | None = None
     seconds: float = 0.0
+    embedded: FileDecisions | None = None  # rating/flag/label inside the file (decoded files only)
 
 
 def _phash(image: Any) -> str | None:
     try:
-        import imagehash
+        from artimuse_desktop.imaging.phash import phash_hex  # imagehash's bits, without importing SciPy
 
-        return str(imagehash.phash(image))
+        return phash_hex(image)
     except Exception:  # a hash is a nicety for duplicate detection; never fail the photo for it
         log.debug("phash failed", exc_info=True)
         return None
@@ -99,6 +102,7 @@ def analyse(task: AnalyseTask) -> AnalyseResult:
 
     metadata = read_metadata(path, data=data, fallback_exif=decoded.exif)
     metadata.orientation = decoded.orientation
+    embedded = _file_decisions(path, data, fmt, metadata.rating)
     if task.thumbs_root is not None:
         try:
             from artimuse_desktop.imaging.thumbnails import ThumbnailCache
@@ -119,7 +123,16 @@ def analyse(task: AnalyseTask) -> AnalyseResult:
         metadata=metadata.as_dict(),
         phash=_phash(decoded.image),
         seconds=time.perf_counter() - started,
+        embedded=embedded,
     )
+
+
+def _file_decisions(path: str, data: bytes | None, fmt: str, exif_rating: int | None) -> FileDecisions | None:
+    try:
+        return read_file_decisions(path, data, fmt, exif_rating=exif_rating)
+    except Exception:  # a bug reading metadata never costs the photo its row
+        log.exception("unexpected error reading the decisions inside %s", path)
+        return None
 
 
 def fingerprint_only(path: str) -> tuple[str, str | None, str | None]:

@@ -2,7 +2,7 @@
 
 classify (no file opened) → moves (fingerprints only) → missing → decode (the expensive part, in parallel).
 Counts go into ``run.summary``; row changes through ``run.writer``, which also takes the XMP sidecar decisions
-of the rows a run creates or changes, in the same transactions.
+of the rows a run creates or changes, and those the decode found inside the files, in the same transactions.
 """
 
 from __future__ import annotations
@@ -231,6 +231,10 @@ def apply_result(run: IndexRun, result: AnalyseResult) -> None:
     if result.decoded:
         summary.decoded += 1
     values = row_values(result, run.root_ids, run.now)
+    embedded = result.embedded
+    if embedded is not None and embedded.problem:
+        summary.embedded_problems.append((task.path, embedded.problem))
+    in_file = embedded.decisions if embedded is not None and not result.error else None
     if result.error:
         summary.failed += 1
         summary.failures.append((task.path, result.error))
@@ -241,6 +245,6 @@ def apply_result(run: IndexRun, result: AnalyseResult) -> None:
     else:
         summary.new += 1
     if task.row_id is None:
-        writer.insert(values)
+        writer.insert(values, in_file=in_file)
     else:
-        writer.update({"id": task.row_id, **values}, changed=task.path)
+        writer.update({"id": task.row_id, **values}, changed=task.path, in_file=in_file)

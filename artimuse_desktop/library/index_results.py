@@ -44,6 +44,8 @@ class IndexSummary:
     photo_ids: list[int] = field(default_factory=list)  # rows created or changed by this run
     sidecar_decisions: int = 0  # photos whose rating/flag/label came from a Lightroom/darktable sidecar
     sidecar_problems: list[tuple[str, str]] = field(default_factory=list)  # unreadable sidecars (path, reason)
+    file_decisions: int = 0  # photos whose rating/flag/label came from inside the file (XMP packet, EXIF)
+    embedded_problems: list[tuple[str, str]] = field(default_factory=list)  # refused in-file XMP (photo, reason)
     cancelled: bool = False
     elapsed: float = 0.0
     executor: str = ""

@@ -1,9 +1,11 @@
 """The indexer's side of the catalog: what is known about each path, library roots, and batched row writes.
 
 Writes go in short transactions of a few hundred rows, so the GUI (reading the same catalog) never waits long.
-Each batch carries the decisions found in its photos' XMP sidecars in the same transaction (read before it
-starts, so no file is read while the catalog is locked): a run killed after a batch leaves every committed
-photo with its sidecar rating and label, where an import after the run left them without, for good.
+Each batch carries the decisions found in its photos' XMP sidecars and inside the files themselves (read by
+the decode, ``embedded_xmp``) in the same transaction (sidecars are read before it starts, so no file is read
+while the catalog is locked): a run killed after a batch leaves every committed photo with its imported
+rating and label, where an import after the run left them without, for good. Sidecars are applied before the
+file's own values, which fill only what is still unset (``sidecar_import`` has the precedence).
 """
 
 from __future__ import annotations
@@ -17,7 +19,15 @@ from typing import Any
 from sqlalchemy import and_, insert, literal_column, or_, select, update
 
 from artimuse_desktop.catalog.db import Catalog
-from artimuse_desktop.catalog.models import STATUS_ERROR, STATUS_OK, LibraryRoot, Photo
+from artimuse_desktop.catalog.models import (
+    SOURCE_COLUMNS,
+    SOURCE_FILE,
+    SOURCE_SIDECAR,
+    STATUS_ERROR,
+    STATUS_OK,
+    LibraryRoot,
+    Photo,
+)
 from artimuse_desktop.library.analyse import AnalyseResult
 from artimuse_desktop.library.index_results import IndexSummary
 from artimuse_desktop.library.sidecar_import import SidecarReader, apply_decisions, insert_values
@@ -138,32 +148,41 @@ def row_values(result: AnalyseResult, root_ids: dict[str, int], now: datetime) -
     return values
 
 
+def _count_from(rows: list[dict[str, Any]], source: str) -> int:
+    """How many new rows took at least one decision from ``source``."""
+    return sum(any(row[column] == source for column in SOURCE_COLUMNS.values()) for row in rows)
+
+
 class RowWriter:
-    """Buffers row changes and writes them, with their sidecar decisions, in transactions of ``batch_size``.
+    """Buffers row changes and writes them, with their imported decisions, in transactions of ``batch_size``.
 
     Rows created or changed by the run (``insert``, ``update(..., changed=path)``) join ``summary.photo_ids``
-    and take their sidecars' decisions; status-only updates (missing, a moved row's new path) do not.
+    and take their sidecars' decisions, then the ones found inside the file (``in_file``, when it was read);
+    status-only updates (missing, a moved row's new path) do not.
     """
 
     def __init__(self, catalog: Catalog, summary: IndexSummary, batch_size: int) -> None:
         self.catalog = catalog
         self.summary = summary
         self.batch_size = batch_size
-        self.inserts: list[dict[str, Any]] = []
+        self.inserts: list[tuple[dict[str, Any], SidecarDecisions | None]] = []
         self.updates: list[dict[str, Any]] = []
-        self.changed: list[tuple[int, str]] = []  # (row id, photo path) whose sidecars to import
+        # (row id, photo path, decisions inside the file) of rows whose sidecars (and file values) to import
+        self.changed: list[tuple[int, str, SidecarDecisions | None]] = []
         self.reader = SidecarReader()  # one per run: each folder listed once, each bad sidecar reported once
 
-    def insert(self, values: dict[str, Any]) -> None:
-        self.inserts.append(values)
+    def insert(self, values: dict[str, Any], *, in_file: SidecarDecisions | None = None) -> None:
+        self.inserts.append((values, in_file))
         self._maybe_flush()
 
-    def update(self, values: dict[str, Any], *, changed: str | None = None) -> None:
+    def update(
+        self, values: dict[str, Any], *, changed: str | None = None, in_file: SidecarDecisions | None = None
+    ) -> None:
         """Queue an update; ``changed`` (the photo's path) marks a row this run created or changed."""
         self.updates.append(values)
         if changed is not None:
             self.summary.photo_ids.append(values["id"])
-            self.changed.append((values["id"], changed))
+            self.changed.append((values["id"], changed, in_file))
         self._maybe_flush()
 
     def _maybe_flush(self) -> None:
@@ -183,8 +202,10 @@ class RowWriter:
         inserts, updates, changed = self.inserts, self.updates, self.changed
         self.inserts, self.updates, self.changed = [], [], []
         now = datetime.now()
-        rows = [{**values, **insert_values(self._sidecars(values["path"]), now)} for values in inserts]
-        found = [(row_id, self._sidecars(path)) for row_id, path in changed]
+        rows = [
+            {**values, **insert_values(self._sidecars(values["path"]), now, in_file)} for values, in_file in inserts
+        ]
+        found = [(row_id, self._sidecars(path), in_file) for row_id, path, in_file in changed]
         with self.catalog.write() as session:
             if rows:
                 ids = session.execute(insert(Photo).returning(Photo.id), rows).scalars().all()
@@ -196,5 +217,9 @@ class RowWriter:
                     groups.setdefault(tuple(sorted(values)), []).append(values)
                 for group in groups.values():
                     session.execute(update(Photo), group)
-            imported = apply_decisions(session, [(i, f) for i, f in found if not f.empty], now)
-        self.summary.sidecar_decisions += len(imported) + sum(row["decided_at"] is not None for row in rows)
+            from_sidecars = apply_decisions(session, [(i, s) for i, s, _ in found if not s.empty], now)
+            from_files = apply_decisions(
+                session, [(i, f) for i, _, f in found if f is not None and not f.empty], now, SOURCE_FILE
+            )
+        self.summary.sidecar_decisions += len(from_sidecars) + _count_from(rows, SOURCE_SIDECAR)
+        self.summary.file_decisions += len(from_files) + _count_from(rows, SOURCE_FILE)

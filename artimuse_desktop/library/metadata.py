@@ -1,4 +1,5 @@
-"""EXIF metadata for the catalog: capture time (with sub-seconds), camera, lens, exposure, GPS, orientation.
+"""EXIF metadata for the catalog: capture time (with sub-seconds), camera, lens, exposure, GPS, orientation,
+and the star rating other apps wrote into the file (Windows, digiKam, Lightroom's EXIF ``Rating`` tag).
 
 exifread reads JPEG, TIFF and the TIFF-based RAW formats (DNG, CR2, NEF, ARW, ORF, RW2, PEF, SRW), PNG, WebP
 and some HEIC files directly. For containers it cannot parse (other HEIC/AVIF files, RAF, CR3) the decoder
@@ -43,6 +44,7 @@ class PhotoMetadata:
     gps_lon: float | None = None  # signed decimal degrees, east positive
     gps_alt: float | None = None  # metres, negative below sea level
     orientation: int | None = None
+    rating: int | None = None  # 0–5 stars from EXIF Rating (0x4746) or RatingPercent (0x4749)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -203,6 +205,7 @@ def metadata_from_tags(tags: dict[str, Any]) -> PhotoMetadata:
         ("gps_lon", lambda: _gps_coordinate(tags, "GPS GPSLongitude", "GPS GPSLongitudeRef", 180.0)),
         ("gps_alt", lambda: _gps_altitude(tags)),
         ("orientation", lambda: _orientation(tags)),
+        ("rating", lambda: _rating(tags)),
     ]
     for name, getter in fields:
         try:
@@ -240,6 +243,21 @@ def _iso(tags: dict[str, Any]) -> int | None:
 def _orientation(tags: dict[str, Any]) -> int | None:
     value = _first_number(tags, "Image Orientation")
     return int(value) if value is not None and 1 <= value <= 8 else None
+
+
+#: Windows' RatingPercent for each star count (1, 25, 50, 75, 99); read back to the nearest star.
+_PERCENT_STARS = ((0, 0), (1, 1), (13, 2), (38, 3), (63, 4), (88, 5))
+
+
+def _rating(tags: dict[str, Any]) -> int | None:
+    """EXIF Rating 0–5 (IFD0 0x4746), else RatingPercent 0–100 (0x4749) as stars; anything else is left out."""
+    stars = _first_number(tags, "Image Rating")
+    if stars is not None:
+        return int(stars) if stars == int(stars) and 0 <= stars <= 5 else None
+    percent = _first_number(tags, "Image RatingPercent", "Image Tag 0x4749")
+    if percent is None or percent != int(percent) or not 0 <= percent <= 100:
+        return None
+    return max(count for lowest, count in _PERCENT_STARS if percent >= lowest)
 
 
 def _useful(tags: dict[str, Any]) -> bool:

@@ -1,9 +1,13 @@
-"""Copying sidecar decisions into the catalog: read the files first, then change rows in one short write.
+"""Copying decisions from sidecars and from the files themselves into the catalog: files first, then one write.
 
-Precedence: the catalog wins. A field is filled only where the photo has no decision of that kind (flag none,
-rating 0, no label), checked again inside the write (``UPDATE ... WHERE rating = 0``) so a decision made
-meanwhile is never replaced. The photo's own ``IMG.CR2.xmp`` is read before the shared ``IMG.xmp``. Imported
-values are the photo's starting state, not an edit: they add no undo step.
+Precedence: decisions made in this app win, then sidecars, then what the file itself says (its XMP packet or
+EXIF Rating, ``embedded_xmp``). Each decision column has a source column (``models.SOURCE_COLUMNS``), and an
+imported value goes only where the photo has no decision of that kind (flag none, rating 0, no label, no
+source) or where the one it has was read from the file: a sidecar's replaces the file's, a file read again
+after it changed replaces its own. This is checked inside the write (``UPDATE ... WHERE``), so a decision made
+meanwhile is never replaced. A value of 0 stars fills nothing (a sidecar saying 0 must not hide the file's 5).
+The photo's own ``IMG.CR2.xmp`` is read before the shared ``IMG.xmp``. Imported values are the photo's
+starting state, not an edit: they add no undo step.
 
 The indexer applies them in the same transaction as the photo rows (``RowWriter``): a run killed after a
 committed batch leaves those photos with their sidecar values, not without them for good.
@@ -18,11 +22,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from artimuse_desktop.catalog.db import Catalog
-from artimuse_desktop.catalog.models import STATUS_ERROR, STATUS_OK, Photo
+from artimuse_desktop.catalog.models import (
+    SOURCE_COLUMNS,
+    SOURCE_FILE,
+    SOURCE_SIDECAR,
+    STATUS_ERROR,
+    STATUS_OK,
+    Photo,
+)
 from artimuse_desktop.library.sidecars import (
     SidecarDecisions,
     SidecarError,
@@ -72,31 +83,55 @@ def worth_importing(found: SidecarDecisions) -> SidecarDecisions:
     return SidecarDecisions(rating=found.rating or None, flag=found.flag or None, label=found.label or None)
 
 
-def insert_values(found: SidecarDecisions, now: datetime) -> dict[str, Any]:
-    """The decision columns of a new photo row: its sidecar's values (no decision of its own exists yet)."""
+def _by_field(found: SidecarDecisions) -> dict[str, int | str | None]:
     wanted = worth_importing(found)
-    return {
-        "flag": wanted.flag or 0,
-        "rating": wanted.rating or 0,
-        "color_label": wanted.label,
-        "decided_at": None if wanted.empty else now,
-    }
+    return {"flag": wanted.flag, "rating": wanted.rating, "color_label": wanted.label}
 
 
-def apply_decisions(session: Session, updates: Sequence[tuple[int, SidecarDecisions]], now: datetime) -> set[int]:
-    """Fill unset decisions of existing rows inside the caller's transaction; returns the ids that changed."""
+_UNSET: dict[str, Any] = {"flag": 0, "rating": 0, "color_label": None}
+
+
+def insert_values(sidecar: SidecarDecisions, now: datetime, in_file: SidecarDecisions | None = None) -> dict[str, Any]:
+    """The decision columns of a new photo row: its sidecar's values, else the file's (none of its own exists)."""
+    values: dict[str, Any] = dict(_UNSET)
+    values.update(dict.fromkeys(SOURCE_COLUMNS.values()))
+    for source, found in ((SOURCE_FILE, in_file), (SOURCE_SIDECAR, sidecar)):  # the stronger one last
+        for name, value in _by_field(found or SidecarDecisions()).items():
+            if value is not None:
+                values[name] = value
+                values[SOURCE_COLUMNS[name]] = source
+    decided = any(values[column] is not None for column in SOURCE_COLUMNS.values())
+    values["decided_at"] = now if decided else None
+    return values
+
+
+def _replaceable(name: str) -> Any:
+    """Rows whose ``name`` decision an imported value may set: none made (and no source), or read from the file."""
+    column, source = getattr(Photo, name), getattr(Photo, SOURCE_COLUMNS[name])
+    unset = column.is_(None) if name == "color_label" else column == 0
+    return or_(and_(unset, source.is_(None)), source == SOURCE_FILE)
+
+
+def apply_decisions(
+    session: Session,
+    updates: Sequence[tuple[int, SidecarDecisions]],
+    now: datetime,
+    source: str = SOURCE_SIDECAR,
+) -> set[int]:
+    """Set imported decisions (from ``source``: sidecar or file) of existing rows inside the caller's
+    transaction where ``_replaceable``; returns the ids that changed."""
     changed: set[int] = set()
     for photo_id, found in updates:
-        wanted = worth_importing(found)
-        steps: list[tuple[Any, dict[str, Any]]] = []
-        if wanted.flag is not None:
-            steps.append((Photo.flag == 0, {"flag": wanted.flag}))
-        if wanted.rating is not None:
-            steps.append((Photo.rating == 0, {"rating": wanted.rating}))
-        if wanted.label is not None:
-            steps.append((Photo.color_label.is_(None), {"color_label": wanted.label}))
-        for unset, values in steps:
-            result = session.execute(update(Photo).where(Photo.id == photo_id, unset).values(**values, decided_at=now))
+        for name, value in _by_field(found).items():
+            if value is None:
+                continue
+            column, source_column = getattr(Photo, name), getattr(Photo, SOURCE_COLUMNS[name])
+            differs = or_(column.is_distinct_from(value), source_column.is_distinct_from(source))
+            result = session.execute(
+                update(Photo)
+                .where(Photo.id == photo_id, _replaceable(name), differs)
+                .values({name: value, SOURCE_COLUMNS[name]: source, "decided_at": now})
+            )
             if result.rowcount:  # type: ignore[attr-defined]
                 changed.add(photo_id)
     return changed
@@ -108,14 +143,16 @@ def import_sidecar_decisions(
     *,
     problems: list[SidecarProblem] | None = None,
 ) -> int:
-    """Copy ratings, reject/pick flags and labels from sidecars into photos whose own decision is unset.
+    """Copy ratings, reject/pick flags and labels from sidecars into photos whose own decision is unset or was
+    read from the file itself.
 
     Unreadable or hostile sidecars are skipped, each listed once in ``problems``; the others still import.
     Returns how many photos changed. ``photo_ids=None`` means every photo not in the trash.
     """
-    stmt = select(Photo.id, Photo.path, Photo.flag, Photo.rating, Photo.color_label).where(
-        Photo.status.in_([STATUS_OK, STATUS_ERROR])
-    )
+    stmt = select(
+        Photo.id, Photo.path, Photo.flag, Photo.rating, Photo.color_label,
+        Photo.flag_source, Photo.rating_source, Photo.label_source,
+    ).where(Photo.status.in_([STATUS_OK, STATUS_ERROR]))  # fmt: skip
     rows: list[Any] = []
     with catalog.read() as session:
         if photo_ids is None:
@@ -127,9 +164,9 @@ def import_sidecar_decisions(
 
     reader = SidecarReader()
     updates: list[tuple[int, SidecarDecisions]] = []
-    for photo_id, path, flag, rating, label in rows:
-        if flag != 0 and rating != 0 and label is not None:
-            continue  # every decision is made: the sidecar could fill nothing
+    for photo_id, path, flag, rating, label, *sources in rows:
+        if flag != 0 and rating != 0 and label is not None and SOURCE_FILE not in sources:
+            continue  # every decision is made, none read from the file: the sidecar could change nothing
         found = worth_importing(reader.decisions_for(path, photo_id))
         if not found.empty:
             updates.append((photo_id, found))

@@ -9,6 +9,8 @@ Forms understood (attribute form ``<rdf:Description xmp:Rating="3"/>`` and eleme
 * darktable's ``darktable:colorlabels``, an ``rdf:Seq`` of 0–4 = red, yellow, green, blue, purple;
 * digiKam's ``digiKam:ColorLabel`` (1 red, 3 yellow, 4 green, 5 blue, 6 magenta) and ``digiKam:PickLabel``
   (1 rejected, 3 accepted);
+* Photo Mechanic's ``photomechanic:ColorClass`` 0–8 in its default colours (1 red, 3 yellow, 4 green, 5 blue,
+  6 purple; 2 orange, 7 and 8 have no label of ours), beside the ``xmp:Rating`` it writes;
 * our own ``artimuse:Flag`` and ``artimuse:Rating`` (the stars behind a reject).
 
 A sidecar is untrusted input: ``safe_xml`` reads only regular files up to ``MAX_SIDECAR_BYTES`` and parses
@@ -35,6 +37,7 @@ NS_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 NS_XMP = "http://ns.adobe.com/xap/1.0/"
 NS_DARKTABLE = "http://darktable.sf.net/"
 NS_DIGIKAM = "http://www.digikam.org/ns/1.0/"
+NS_PHOTOMECHANIC = "http://ns.camerabits.com/photomechanic/1.0/"
 NS_ARTIMUSE = "https://artimuse.app/ns/1.0/"
 NS_XMLNS = "http://www.w3.org/2000/xmlns/"
 
@@ -42,6 +45,8 @@ LIGHTROOM_LABELS: dict[str, str] = {label.name: label.lightroom for label in LAB
 DARKTABLE_LABELS: tuple[str, ...] = COLOR_LABELS
 DIGIKAM_LABELS: dict[int, str] = {label.digikam: label.name for label in LABELS}
 DIGIKAM_PICKS: dict[int, int] = {1: -1, 2: 0, 3: 1}
+#: Photo Mechanic's colour classes in its default colours: the same numbers as digiKam's for ours.
+PHOTOMECHANIC_LABELS: dict[int, str] = dict(DIGIKAM_LABELS)
 MAX_SIDECAR_BYTES = 16 * 1024 * 1024  # darktable histories can be large, but not this large
 
 
@@ -201,6 +206,9 @@ def decisions_from_tree(root: ET.Element) -> SidecarDecisions:
     digikam_label = _whole(_first(props, NS_DIGIKAM, "ColorLabel"), 0, 10, "digiKam:ColorLabel")
     if label is None:
         label = DIGIKAM_LABELS.get(digikam_label or 0)
+    color_class = _whole(_first(props, NS_PHOTOMECHANIC, "ColorClass"), 0, 8, "photomechanic:ColorClass")
+    if label is None:
+        label = PHOTOMECHANIC_LABELS.get(color_class or 0)
     return SidecarDecisions(rating=rating, flag=flag, label=label)
 
 

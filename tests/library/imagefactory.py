@@ -260,8 +260,11 @@ def make_dng(
     model: str = "EOS Test",
     captured: str | None = "2023:04:05 06:07:08",
     subsec: str | None = "250",
+    xmp: bytes | None = None,
 ) -> Path:
     """A minimal but real DNG (uncompressed 16-bit RGGB mosaic) that LibRaw decodes.
+
+    ``xmp``: an XMP packet in IFD0's tag 700 (XMLPacket), where Adobe's converter and digiKam put it.
 
     The stored pixels are ``upright`` turned by the inverse of ``orientation``. With ``preview`` IFD0 is an
     embedded JPEG preview and the mosaic sits in a SubIFD, as cameras and Adobe's converter write them;
@@ -298,6 +301,8 @@ def make_dng(
     exif_entries.append((33437, _RATIONAL, [(56, 10)]))  # FNumber 5.6
     exif_entries.append((34855, _SHORT, [800]))  # ISO
     common.append((34665, _LONG, [writer.ifd(exif_entries)]))
+    if xmp is not None:
+        common.append((700, _BYTE, xmp))
     if preview:
         shown = upright if preview_image is None else preview_image
         preview_stored = stored_for_orientation(shown.convert("RGB"), orientation)
