@@ -26,10 +26,14 @@ def register(subparsers: Any) -> None:
         "write",
         help="write (merge) sidecars: rating, reject, colour label, ArtiMuse score and attributes",
         description=textwrap.fill(
-            "Write the photographer's decisions (xmp:Rating with -1 for rejects, xmp:Label) and "
-            "the ArtiMuse score, attribute scores and model (artimuse:* namespace) into sidecars. Existing "
-            "sidecars are merged: every field we do not own is kept. A sidecar that cannot be parsed is "
-            "reported, not touched.",
+            "Write the decisions made in ArtiMuse (xmp:Rating with -1 for rejects, xmp:Label) and "
+            "the ArtiMuse score, attribute scores and model (artimuse:* namespace) into sidecars, for photos "
+            "with a decision made here or a score. Only those fields are written: a rating or label set in "
+            "another app (or imported from it) is left as it is. Existing sidecars are merged: every field we "
+            "do not own is kept. A sidecar that cannot be parsed is reported, not touched; files that failed "
+            "to index get none. Photos that would share a sidecar name in the lightroom style (photo.heic and "
+            "photo.tif, IMG_0001.JPG and img_0001.jpg) get the full-name form, photo.heic.xmp, listed in the "
+            "summary; a RAW+JPEG pair shares IMG_0001.xmp, which belongs to the RAW.",
             width=90,
         ),
         epilog=FILTER_HELP,
@@ -44,6 +48,13 @@ def register(subparsers: Any) -> None:
     )
     write.add_argument("--filter", action="append", default=[], metavar="EXPR", help="only matching photos")
     write.add_argument("--dry-run", action="store_true", help="list the sidecars that would be written")
+    write.add_argument(
+        "--all",
+        action="store_true",
+        dest="everything",
+        help="also photos with nothing decided here and no score (their sidecars still carry only what was "
+        "decided or scored here)",
+    )
     write.set_defaults(func=run_write)
 
     read = actions.add_parser(
@@ -93,19 +104,12 @@ def run_write(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    result = write_sidecars(catalog, ids, args.style, dry_run=args.dry_run)
+    result = write_sidecars(catalog, ids, args.style, dry_run=args.dry_run, everything=args.everything)
     if args.dry_run:
         for path in result.written:
             print(_printable(path))
-    if result.leftovers_removed:
-        count = len(result.leftovers_removed)
-        noun = "file" if count == 1 else "files"
-        print(f"XMP: removed {count} temporary sidecar {noun} left by an earlier, stopped run.")
-    verb = "would write" if args.dry_run else "wrote"
-    print(
-        f"XMP: {verb} {len(result.written)} sidecars ({args.style} style); {len(result.failed)} failed, "
-        f"{len(result.skipped)} skipped."
-    )
+    for line in result.summary_lines(args.style, dry_run=args.dry_run):
+        print(_printable(line))
     for problem in result.failed:
         print(f"  failed: {_printable(problem.path)}: {problem.reason} (left untouched)", file=sys.stderr)
     return 1 if result.failed else 0

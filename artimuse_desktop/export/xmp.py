@@ -12,16 +12,18 @@ What we write, and therefore own (everything else in a sidecar is kept byte-for-
   behind a reject) and one property per attribute (``CompositionDesign`` …). ``resources/exiftool/
   artimuse.config`` teaches exiftool the namespace.
 
-Sidecar names: ``IMG_0001.xmp`` (style "lightroom": Lightroom, Capture One, Photo Mechanic) or
-``IMG_0001.CR2.xmp`` (style "darktable": darktable, digiKam); an existing file differing only in case is
-reused. JPEGs get a sidecar too: an original is never rewritten. In the Lightroom style ``IMG_0001.xmp`` is
-shared by a RAW+JPEG pair and belongs to the RAW, so a JPEG whose RAW partner is in the catalog is skipped.
+Only what the photographer said here is written. ``write_sidecars`` writes a sidecar for a photo with a
+decision made in this app (``made_here``: values imported from sidecars or read from the files do not count, nor
+an undone change) or a score, unless ``everything``; never for a file that failed to index. Into each it
+writes only the decisions made here and the score: a rating set in Lightroom stays when we only scored the
+photo (``xmp_merge``).
 
-Merging parses with ``xml.dom.minidom`` (through defusedxml), which keeps prefixes, comments, processing
-instructions and element order as written. An existing sidecar is untrusted input and is first read and
-checked like any other (``library.sidecars``: a regular file under the size cap, no DOCTYPE or entities, a
-known encoding, no deeper than an XMP packet nests); one that fails is reported (file and reason) and never
-overwritten. Values we own (the rating, say ``1e999``) are simply replaced. Writes are atomic: a temporary
+Names are planned for whole folders first (``sidecar_names``): a RAW+JPEG pair shares ``IMG_0001.xmp``, which
+belongs to the RAW (the JPEG is skipped); other photos that would share a name (``photo.heic``, ``photo.tif``;
+``IMG_0001.JPG`` and ``img_0001.jpg``) get ``photo.heic.xmp`` and the result says so (``full_names``).
+
+An existing sidecar is untrusted input and is first read and checked like any other (``library.sidecars``);
+one that fails is reported (file and reason) and never overwritten. Writes are atomic: a temporary
 ``.IMG.xmp.<token>.tmp`` in the same folder, flushed, then renamed over the old one; the temporary file is
 locked while it exists, and the next ``write_sidecars`` removes those a killed run left (``leftovers``).
 """
@@ -31,47 +33,46 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
-from xml.dom import minidom
-from xml.parsers.expat import ExpatError
 
-from defusedxml import DefusedXmlException
-from defusedxml.minidom import parseString as defused_parse_string
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from artimuse_desktop import __version__
 from artimuse_desktop.catalog.db import Catalog
-from artimuse_desktop.catalog.models import STATUS_ERROR, STATUS_OK
-from artimuse_desktop.catalog.queries import assessments_for, get_score_model, photo_id_for_path, records_by_ids
+from artimuse_desktop.catalog.models import SOURCE_APP, STATUS_ERROR, STATUS_OK, Photo
+from artimuse_desktop.catalog.queries import assessments_for, get_score_model, records_by_ids
 from artimuse_desktop.catalog.records import AssessmentRecord, PhotoRecord
 from artimuse_desktop.catalog.shown_values import attribute_values
+from artimuse_desktop.culling.decisions import fields_decided_here
 from artimuse_desktop.export.leftovers import SIDECAR_TMP_PATTERN, mark_in_use, release, remove_leftovers
-from artimuse_desktop.export.plan import RAW_EXTENSIONS, RENDERED_EXTENSIONS, find_pair
+from artimuse_desktop.export.sidecar_names import STYLES, check_style, plan_sidecar_names, sidecar_path
+from artimuse_desktop.export.xmp_merge import (
+    ALL_FIELDS,
+    ATTRIBUTE_PROPERTIES,
+    FIELD_FLAG,
+    FIELD_LABEL,
+    FIELD_RATING,
+    FIELD_SCORE,
+    SidecarData,
+    attribute_property,
+    render_sidecar,
+)
+from artimuse_desktop.formatting import count_text
 from artimuse_desktop.library.sidecar_import import import_sidecar_decisions
 from artimuse_desktop.library.sidecars import (
-    DARKTABLE_LABELS,
-    DIGIKAM_LABELS,
-    DIGIKAM_PICKS,
-    LIGHTROOM_LABELS,
-    NS_ARTIMUSE,
-    NS_DARKTABLE,
-    NS_DIGIKAM,
-    NS_RDF,
-    NS_X,
-    NS_XMLNS,
-    NS_XMP,
     SidecarDecisions,
     SidecarError,
     SidecarProblem,
-    parse_sidecar,
     read_sidecar,
     read_sidecar_bytes,
 )
-from artimuse_desktop.vocabulary import ATTRIBUTES, flag_word
 
 __all__ = [
+    "ALL_FIELDS",
+    "ATTRIBUTE_PROPERTIES",
     "STYLES",
     "SidecarData",
     "SidecarDecisions",
@@ -81,45 +82,29 @@ __all__ = [
     "attribute_property",
     "import_sidecar_decisions",
     "read_sidecar",
+    "render_sidecar",
+    "sidecar_data",
     "sidecar_path",
+    "temporary_name",
     "write_sidecar",
     "write_sidecars",
 ]
 
 log = logging.getLogger(__name__)
 
-STYLES = ("lightroom", "darktable")
-PREFERRED_PREFIXES = {
-    NS_XMP: "xmp",
-    NS_ARTIMUSE: "artimuse",
-    NS_DARKTABLE: "darktable",
-    NS_DIGIKAM: "digiKam",
-    NS_RDF: "rdf",
+# Why a photo got no sidecar, grouped in the summary.
+SKIP_NOTHING_SAID = "nothing decided here and no score"
+SKIP_FAILED = "failed to index"
+SKIP_PARTNER = "its RAW partner's sidecar"
+SKIP_MISSING = "missing or in the trash"
+SKIP_KEPT = "an existing sidecar, nothing to add"  # --all: a sidecar is there and nothing was said here
+_SKIP_WORDS = {
+    SKIP_NOTHING_SAID: "with nothing decided here and no score (--all writes them too)",
+    SKIP_FAILED: "that failed to index",
+    SKIP_PARTNER: "whose sidecar belongs to its RAW partner",
+    SKIP_MISSING: "missing or in the trash",
+    SKIP_KEPT: "whose sidecar is there already, with nothing decided here or scored to add",
 }
-_OWN_SIMPLE = ("Score", "Model", "ModelVersion", "Flag", "Rating", "ExperimentalAttributes")
-
-
-def attribute_property(attribute: str) -> str:
-    """The XMP property name of an attribute: "Composition & Design" → ``CompositionDesign``."""
-    words = "".join(ch if ch.isalnum() else " " for ch in attribute).split()
-    return "".join(word[:1].upper() + word[1:] for word in words)
-
-
-ATTRIBUTE_PROPERTIES: dict[str, str] = {attribute: attribute_property(attribute) for attribute in ATTRIBUTES}
-
-
-@dataclass(frozen=True)
-class SidecarData:
-    """Everything one sidecar receives, as plain values."""
-
-    rating: int = 0
-    flag: int = 0
-    label: str | None = None
-    score: float | None = None
-    model: str | None = None
-    model_version: str | None = None
-    attributes: dict[str, float] = field(default_factory=dict)  # attribute name -> score
-    experimental: set[str] = field(default_factory=set)  # attribute names whose score is experimental
 
 
 @dataclass
@@ -128,214 +113,34 @@ class SidecarWriteResult:
     skipped: list[tuple[int, str]] = field(default_factory=list)  # (photo id, why)
     failed: list[SidecarProblem] = field(default_factory=list)
     leftovers_removed: list[Path] = field(default_factory=list)  # temporary files of an earlier, killed run
+    full_names: list[tuple[Path, str]] = field(default_factory=list)  # (photo.heic.xmp, why not photo.xmp)
+    skip_kinds: Counter[str] = field(default_factory=Counter)  # SKIP_* -> how many
 
+    def skip(self, photo_id: int, kind: str, why: str) -> None:
+        self.skipped.append((photo_id, why))
+        self.skip_kinds[kind] += 1
 
-def sidecar_path(photo: str | Path, style: str = "lightroom") -> Path:
-    """Where a photo's sidecar lives in this style, reusing an existing name that differs only in case."""
-    if style not in STYLES:
-        raise ValueError(f"unknown sidecar style {style!r}; use {', '.join(STYLES)}")
-    path = Path(photo)
-    wanted = (path.stem if style == "lightroom" else path.name) + ".xmp"
-    try:
-        with os.scandir(path.parent) as entries:
-            for entry in entries:
-                same = entry.name.casefold() == wanted.casefold() and entry.name != wanted
-                if same and not os.path.exists(path.parent / wanted):
-                    return path.parent / entry.name
-    except OSError:
-        pass
-    return path.parent / wanted
-
-
-def _number(value: float) -> str:
-    text = f"{value:.2f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
-
-
-# ---------------------------------------------------------------------------------------------- DOM helpers
-
-_EMPTY_DOCUMENT = (
-    '<?xml version="1.0" encoding="UTF-8"?>\n'
-    f'<x:xmpmeta xmlns:x="{NS_X}" x:xmptk="ArtiMuse Desktop {__version__}">\n'
-    f' <rdf:RDF xmlns:rdf="{NS_RDF}">\n'
-    '  <rdf:Description rdf:about=""/>\n'
-    " </rdf:RDF>\n"
-    "</x:xmpmeta>\n"
-)
-
-
-def _bound_prefix(element: minidom.Element, uri: str) -> str | None:
-    """The prefix bound to ``uri`` where ``element`` sits (its own declarations, then its ancestors')."""
-    node: minidom.Node | None = element
-    while node is not None and node.nodeType == node.ELEMENT_NODE:
-        assert isinstance(node, minidom.Element)
-        for name, value in node.attributes.items():
-            if name.startswith("xmlns:") and value == uri:
-                return name[6:]
-        node = node.parentNode
-    return None
-
-
-def _prefix_in_use(element: minidom.Element, prefix: str) -> bool:
-    node: minidom.Node | None = element
-    while node is not None and node.nodeType == node.ELEMENT_NODE:
-        assert isinstance(node, minidom.Element)
-        if node.hasAttribute(f"xmlns:{prefix}"):
-            return True
-        node = node.parentNode
-    return False
-
-
-def _ensure_prefix(element: minidom.Element, uri: str) -> str:
-    prefix = _bound_prefix(element, uri)
-    if prefix is not None:
-        return prefix
-    base = PREFERRED_PREFIXES.get(uri, "ns")
-    prefix, number = base, 1
-    while _prefix_in_use(element, prefix):
-        number += 1
-        prefix = f"{base}{number}"
-    element.setAttributeNS(NS_XMLNS, f"xmlns:{prefix}", uri)
-    return prefix
-
-
-def _remove_property(descriptions: Sequence[minidom.Element], uri: str, local: str) -> bool:
-    """Remove every occurrence (attribute or element form); True when there was one."""
-    found = False
-    for description in descriptions:
-        if description.hasAttributeNS(uri, local):
-            description.removeAttributeNS(uri, local)
-            found = True
-        for child in list(description.childNodes):
-            if child.nodeType == child.ELEMENT_NODE and child.namespaceURI == uri and child.localName == local:
-                previous = child.previousSibling
-                description.removeChild(child)
-                if previous is not None and previous.nodeType == previous.TEXT_NODE and not previous.data.strip():
-                    description.removeChild(previous)
-                found = True
-    return found
-
-
-def _has_property(descriptions: Sequence[minidom.Element], uri: str, local: str) -> bool:
-    for description in descriptions:
-        if description.hasAttributeNS(uri, local):
-            return True
-        for child in description.childNodes:
-            if child.nodeType == child.ELEMENT_NODE and child.namespaceURI == uri and child.localName == local:
-                return True
-    return False
-
-
-def _set_attribute(description: minidom.Element, uri: str, local: str, value: str) -> None:
-    prefix = _ensure_prefix(description, uri)
-    description.setAttributeNS(uri, f"{prefix}:{local}", value)
-
-
-def _append_seq(
-    document: minidom.Document, description: minidom.Element, uri: str, local: str, items: Sequence[str]
-) -> None:
-    prefix = _ensure_prefix(description, uri)
-    rdf = _ensure_prefix(description, NS_RDF)
-    prop = document.createElementNS(uri, f"{prefix}:{local}")
-    seq = document.createElementNS(NS_RDF, f"{rdf}:Seq")
-    for item in items:
-        li = document.createElementNS(NS_RDF, f"{rdf}:li")
-        li.appendChild(document.createTextNode(item))
-        seq.appendChild(li)
-    prop.appendChild(seq)
-    description.appendChild(document.createTextNode("\n   "))
-    description.appendChild(prop)
-    description.appendChild(document.createTextNode("\n  "))
-
-
-def _descriptions(document: minidom.Document, path: Path) -> list[minidom.Element]:
-    rdf_elements = document.getElementsByTagNameNS(NS_RDF, "RDF")
-    if not rdf_elements:
-        raise SidecarError(path, "no rdf:RDF element: not an XMP sidecar")
-    rdf = rdf_elements[0]
-    found = [
-        child
-        for child in rdf.childNodes
-        if child.nodeType == child.ELEMENT_NODE and child.namespaceURI == NS_RDF and child.localName == "Description"
-    ]
-    if not found:
-        description = document.createElementNS(NS_RDF, f"{_ensure_prefix(rdf, NS_RDF)}:Description")
-        description.setAttributeNS(NS_RDF, f"{_ensure_prefix(rdf, NS_RDF)}:about", "")
-        rdf.appendChild(description)
-        found = [description]
-    return found
-
-
-def merge_into(document: minidom.Document, path: Path, data: SidecarData, style: str) -> None:
-    """Replace our properties in ``document``; everything else stays as it was."""
-    descriptions = _descriptions(document, path)
-    target = descriptions[0]
-    had_darktable = _has_property(descriptions, NS_DARKTABLE, "colorlabels")
-    had_digikam_label = _has_property(descriptions, NS_DIGIKAM, "ColorLabel")
-    had_digikam_pick = _has_property(descriptions, NS_DIGIKAM, "PickLabel")
-
-    owned = [(NS_XMP, "Rating"), (NS_XMP, "Label"), (NS_XMP, "MetadataDate"), (NS_DARKTABLE, "colorlabels")]
-    owned += [(NS_ARTIMUSE, name) for name in _OWN_SIMPLE]
-    owned += [(NS_ARTIMUSE, prop) for prop in ATTRIBUTE_PROPERTIES.values()]
-    owned += [(NS_DIGIKAM, "ColorLabel"), (NS_DIGIKAM, "PickLabel")]
-    for uri, local in owned:
-        _remove_property(descriptions, uri, local)
-
-    rating = -1 if data.flag == -1 else max(0, min(5, data.rating))
-    _set_attribute(target, NS_XMP, "MetadataDate", datetime.now().astimezone().isoformat(timespec="seconds"))
-    _set_attribute(target, NS_XMP, "Rating", str(rating))
-    if data.label:
-        _set_attribute(target, NS_XMP, "Label", LIGHTROOM_LABELS[data.label])
-    if had_digikam_label:
-        number = {v: k for k, v in DIGIKAM_LABELS.items()}.get(data.label or "", 0)
-        _set_attribute(target, NS_DIGIKAM, "ColorLabel", str(number))
-    if had_digikam_pick:
-        number = {v: k for k, v in DIGIKAM_PICKS.items()}.get(data.flag, 0)
-        _set_attribute(target, NS_DIGIKAM, "PickLabel", str(number))
-    _set_attribute(target, NS_ARTIMUSE, "Flag", flag_word(data.flag))
-    _set_attribute(target, NS_ARTIMUSE, "Rating", str(max(0, min(5, data.rating))))
-    if data.score is not None:
-        _set_attribute(target, NS_ARTIMUSE, "Score", _number(data.score))
-    if data.model:
-        _set_attribute(target, NS_ARTIMUSE, "Model", data.model)
-    if data.model_version:
-        _set_attribute(target, NS_ARTIMUSE, "ModelVersion", data.model_version)
-    for attribute, prop in ATTRIBUTE_PROPERTIES.items():
-        if attribute in data.attributes:
-            _set_attribute(target, NS_ARTIMUSE, prop, _number(data.attributes[attribute]))
-    experimental = [prop for attribute, prop in ATTRIBUTE_PROPERTIES.items() if attribute in data.experimental]
-    if experimental:
-        # Which of the attribute scores above are experimental, so no reader takes them at face value.
-        _set_attribute(target, NS_ARTIMUSE, "ExperimentalAttributes", ", ".join(experimental))
-    if (style == "darktable" or had_darktable) and data.label:
-        _append_seq(document, target, NS_DARKTABLE, "colorlabels", [str(DARKTABLE_LABELS.index(data.label))])
-
-
-def _serialise(document: minidom.Document, had_declaration: bool) -> bytes:
-    parts = ['<?xml version="1.0" encoding="UTF-8"?>'] if had_declaration else []
-    parts += [node.toxml() for node in document.childNodes if node.nodeType != node.DOCUMENT_TYPE_NODE]
-    return ("\n".join(parts) + "\n").encode("utf-8")
-
-
-def render_sidecar(existing: bytes | None, path: Path, data: SidecarData, style: str) -> bytes:
-    """The new sidecar bytes: ``existing`` merged with our fields, or a fresh sidecar."""
-    source = existing if existing is not None else _EMPTY_DOCUMENT.encode("utf-8")
-    if existing is not None:
-        parse_sidecar(existing, path)  # the hardened check first: minidom recurses and trusts its input
-    try:
-        document = defused_parse_string(source, forbid_dtd=True)
-    except ExpatError as exc:
-        raise SidecarError(path, f"not well-formed XML ({exc})") from exc
-    except (DefusedXmlException, LookupError, ValueError, RecursionError) as exc:
-        raise SidecarError(path, f"cannot be merged safely ({type(exc).__name__})") from exc
-    try:
-        if document.doctype is not None:
-            raise SidecarError(path, "contains a DOCTYPE, which XMP never uses")
-        merge_into(document, path, data, style)
-        had_declaration = existing is None or existing.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<?xml")
-        return _serialise(document, had_declaration)
-    finally:
-        document.unlink()
+    def summary_lines(self, style: str, *, dry_run: bool = False) -> list[str]:
+        """What was done: counts, every sidecar given its full name and why, skipped photos by reason."""
+        lines = []
+        if self.leftovers_removed:
+            files = count_text(len(self.leftovers_removed), "temporary sidecar file")
+            lines.append(f"XMP: removed {files} left by an earlier, stopped run.")
+        verb = "would write" if dry_run else "wrote"
+        lines.append(
+            f"XMP: {verb} {count_text(len(self.written), 'sidecar')} ({style} style); {len(self.failed):,} failed, "
+            f"{len(self.skipped):,} skipped."
+        )
+        if self.full_names:
+            lines.append(
+                f"  {count_text(len(self.full_names), 'sidecar')} carry the whole file name (photo.heic.xmp), "
+                "because their photos would share one:"
+            )
+            lines += [f"    {path} ({why})" for path, why in self.full_names]
+        parts = [f"{count_text(n, 'photo')} {_SKIP_WORDS[kind]}" for kind, n in self.skip_kinds.items() if n]
+        if parts:
+            lines.append(f"  skipped: {'; '.join(parts)}.")
+        return lines
 
 
 def temporary_name(path: Path) -> Path:
@@ -366,9 +171,10 @@ def _atomic_write(path: Path, data: bytes, expected: os.stat_result | None) -> N
         release(lock)
 
 
-def write_sidecar(photo: str | Path, data: SidecarData, style: str = "lightroom") -> Path:
-    """Create or merge the photo's sidecar; returns its path. Raises SidecarError, leaving the file alone."""
-    path = sidecar_path(photo, style)
+def write_sidecar(photo: str | Path, data: SidecarData, style: str = "lightroom", *, path: Path | None = None) -> Path:
+    """Create or merge the photo's sidecar (at ``path`` when planned, else ``sidecar_path``); returns its path.
+    Raises SidecarError, leaving the file alone."""
+    path = path or sidecar_path(photo, style)
     existing: bytes | None = None
     expected: os.stat_result | None = None
     if os.path.lexists(path):
@@ -384,8 +190,18 @@ def write_sidecar(photo: str | Path, data: SidecarData, style: str = "lightroom"
 # ------------------------------------------------------------------------------------------ from the catalog
 
 
-def sidecar_data(record: PhotoRecord, assessments: Sequence[AssessmentRecord], score_model: str) -> SidecarData:
-    """Decisions from the record; score, model and attributes from the score model's assessment first."""
+def sidecar_data(
+    record: PhotoRecord,
+    assessments: Sequence[AssessmentRecord],
+    score_model: str,
+    *,
+    decided: frozenset[str] | None = None,
+) -> SidecarData:
+    """Decisions from the record; score, model and attributes from the score model's assessment first.
+
+    ``decided``: the decision fields made here; the data then writes only those, and the score when there is
+    one. None writes every field (an exported copy is ours).
+    """
     own = next((a for a in assessments if a.model == score_model), None)
     shown = [
         value
@@ -393,7 +209,8 @@ def sidecar_data(record: PhotoRecord, assessments: Sequence[AssessmentRecord], s
         if value.score is not None and value.attribute in ATTRIBUTE_PROPERTIES
     ]
     attributes = {value.attribute: value.score for value in shown if value.score is not None}
-    experimental = {value.attribute for value in shown if value.experimental}
+    scored = record.score is not None or bool(attributes)
+    fields = None if decided is None else decided | ({FIELD_SCORE} if scored else frozenset())
     return SidecarData(
         rating=record.rating,
         flag=record.flag,
@@ -402,46 +219,105 @@ def sidecar_data(record: PhotoRecord, assessments: Sequence[AssessmentRecord], s
         model=score_model if record.score is not None or own is not None else None,
         model_version=own.model_version if own is not None else None,
         attributes=attributes,
-        experimental=experimental,
+        experimental={value.attribute for value in shown if value.experimental},
+        fields=fields,
     )
 
 
-def write_sidecars(
-    catalog: Catalog, photo_ids: Sequence[int], style: str = "lightroom", *, dry_run: bool = False
-) -> SidecarWriteResult:
-    """Write (merge) sidecars for the photos; one bad file never stops the rest. Safe to call after each
-    decision from the GUI ("write sidecar on every decision")."""
-    if style not in STYLES:
-        raise ValueError(f"unknown sidecar style {style!r}; use {', '.join(STYLES)}")
-    result = SidecarWriteResult()
-    jobs: list[tuple[int, str, SidecarData]] = []
+def made_here(record: PhotoRecord, logged: frozenset[str]) -> frozenset[str]:
+    """The decision fields the photographer set in this app. A value read from a sidecar or the file (its
+    ``*_source``) never counts; one set here counts while the undo log still holds it (``logged``: undone, it is
+    back to what it was before); a set value with no source at all predates sources and counts as ours."""
+    found = set()
+    for name, value, unset, source in (
+        (FIELD_FLAG, record.flag, 0, record.flag_source),
+        (FIELD_RATING, record.rating, 0, record.rating_source),
+        (FIELD_LABEL, record.color_label, None, record.label_source),
+    ):
+        if (source in (SOURCE_APP, None) and name in logged) or (source is None and value != unset):
+            found.add(name)
+    return frozenset(found)
+
+
+def _claimants(session: Session, folders: set[str]) -> list[Path]:
+    """Every photo the catalog knows in these folders: they all claim sidecar names (``sidecar_names``)."""
+    found: list[Path] = []
+    ordered = sorted(folders)
+    for start in range(0, len(ordered), 900):
+        stmt = select(Photo.path).where(
+            Photo.folder.in_(ordered[start : start + 900]), Photo.status.in_([STATUS_OK, STATUS_ERROR])
+        )
+        found += [Path(path) for (path,) in session.execute(stmt)]
+    return found
+
+
+def _jobs(
+    catalog: Catalog, photo_ids: Sequence[int], style: str, everything: bool, result: SidecarWriteResult
+) -> list[tuple[int, Path, Path, SidecarData]]:
+    """(photo id, photo, sidecar, data) for each photo that gets a sidecar; the others go to ``result``."""
+    chosen: list[tuple[PhotoRecord, SidecarData]] = []
     with catalog.read() as session:
         model = get_score_model(session)
-        for record in records_by_ids(session, list(dict.fromkeys(photo_ids)), score_model=model):
-            if record.status not in (STATUS_OK, STATUS_ERROR):
-                result.skipped.append((record.id, f"the photo is {record.status}"))
+        records = records_by_ids(session, list(dict.fromkeys(photo_ids)), score_model=model)
+        logged = fields_decided_here(session, [r.id for r in records if r.status == STATUS_OK])
+        for record in records:
+            if record.status == STATUS_ERROR:
+                result.skip(record.id, SKIP_FAILED, f"it failed to index ({record.error or 'unreadable'})")
                 continue
-            if style == "lightroom" and Path(record.path).suffix.lower() in RENDERED_EXTENSIONS:
-                raw_partners = [p for p in find_pair(Path(record.path)) if p.suffix.lower() in RAW_EXTENSIONS]
-                if any(photo_id_for_path(session, str(p)) is not None for p in raw_partners):
-                    result.skipped.append(
-                        (record.id, f"{sidecar_path(record.path, style).name} belongs to its RAW partner")
-                    )
-                    continue
-            jobs.append((record.id, record.path, sidecar_data(record, assessments_for(session, record.id), model)))
-    if not dry_run:
-        folders = [Path(path).parent for _photo_id, path, _data in jobs]
-        result.leftovers_removed = remove_leftovers(folders, SIDECAR_TMP_PATTERN)
-    for photo_id, path, data in jobs:
-        if not os.path.exists(path):
-            result.skipped.append((photo_id, "the photo file is missing"))
+            if record.status != STATUS_OK:
+                result.skip(record.id, SKIP_MISSING, f"the photo is {record.status}")
+                continue
+            here = made_here(record, logged.get(record.id, frozenset()))
+            data = sidecar_data(record, assessments_for(session, record.id), model, decided=here)
+            if not data.fields and not everything:
+                result.skip(record.id, SKIP_NOTHING_SAID, "nothing was decided here and it has no score")
+                continue
+            chosen.append((record, data))
+        claimants = _claimants(session, {record.folder for record, _data in chosen})
+    names = plan_sidecar_names([Path(record.path) for record, _data in chosen], claimants, style)
+    jobs: list[tuple[int, Path, Path, SidecarData]] = []
+    for record, data in chosen:
+        planned = names[Path(record.path)]
+        if planned.path is None:
+            owner = planned.owner.stem if planned.owner is not None else planned.photo.stem
+            result.skip(record.id, SKIP_PARTNER, f"{owner}.xmp belongs to its RAW partner")
             continue
+        jobs.append((record.id, planned.photo, planned.path, data))
+        if planned.why_full_name:
+            result.full_names.append((planned.path, planned.why_full_name))
+    return jobs
+
+
+def write_sidecars(
+    catalog: Catalog,
+    photo_ids: Sequence[int],
+    style: str = "lightroom",
+    *,
+    dry_run: bool = False,
+    everything: bool = False,
+) -> SidecarWriteResult:
+    """Write (merge) sidecars for the photos with a decision made here or a score (every readable photo when
+    ``everything``); one bad file never stops the rest. Safe to call after each decision from the GUI."""
+    check_style(style)
+    result = SidecarWriteResult()
+    jobs = _jobs(catalog, photo_ids, style, everything, result)
+    if not dry_run:
+        result.leftovers_removed = remove_leftovers([photo.parent for _i, photo, _s, _d in jobs], SIDECAR_TMP_PATTERN)
+    for photo_id, photo, sidecar, data in jobs:
+        if not os.path.exists(photo):
+            result.skip(photo_id, SKIP_MISSING, "the photo file is missing")
+            continue
+        if data.fields is not None and not data.fields and os.path.lexists(sidecar):
+            result.skip(photo_id, SKIP_KEPT, f"{sidecar.name} is there and nothing was decided here or scored")
+            continue  # not even a new MetadataDate: Lightroom would think its metadata changed
         if dry_run:
-            result.written.append(sidecar_path(path, style))
+            result.written.append(sidecar)
             continue
         try:
-            result.written.append(write_sidecar(path, data, style))
+            result.written.append(write_sidecar(photo, data, style, path=sidecar))
         except SidecarError as exc:
             log.info("%s", exc.message)  # the caller reports each failure once
             result.failed.append(SidecarProblem(exc.path, exc.reason, photo_id))
+    written = set(result.written)
+    result.full_names = [(path, why) for path, why in result.full_names if path in written]
     return result

@@ -448,6 +448,7 @@ def test_import_prefers_the_photos_own_sidecar(library: Library) -> None:
 def test_write_sidecars_from_the_catalog(library: Library) -> None:
     ids = library.ids
     targets = [ids["a_best.jpg"], ids["e_low.jpg"], ids["pair/IMG_0001.JPG"], ids["pair/IMG_0001.CR2"]]
+    set_decision(library.catalog, [ids["pair/IMG_0001.JPG"]], "rating", 4)  # decided here, yet the RAW's name
     before = library.path("pair/IMG_0001.xmp").read_bytes()
     result = write_sidecars(library.catalog, targets, "lightroom")
     assert [p.name for p in result.written] == ["a_best.xmp", "e_low.xmp"]
@@ -459,7 +460,7 @@ def test_write_sidecars_from_the_catalog(library: Library) -> None:
     assert fields["Score"] == "90" and fields["Model"] == "artimuse" and fields["ModelVersion"] == "1.0"
     assert fields["CompositionDesign"] == "59"
     assert read_sidecar(library.path("a_best.xmp")) == SidecarDecisions(5, 1, "red")
-    assert read_sidecar(library.path("e_low.xmp")) == SidecarDecisions(0, -1, None)
+    assert read_sidecar(library.path("e_low.xmp")) == SidecarDecisions(None, -1, None)  # rejected; stars not set
     dark = write_sidecars(library.catalog, [ids["pair/IMG_0001.JPG"]], "darktable")
     assert [p.name for p in dark.written] == ["IMG_0001.JPG.xmp"]
 
@@ -470,11 +471,13 @@ def test_sidecar_on_every_decision(library: Library) -> None:
     write_sidecars(library.catalog, [photo_id], "lightroom")
     set_decision(library.catalog, [photo_id], "rating", 2)
     write_sidecars(library.catalog, [photo_id], "lightroom")
-    assert read_sidecar(library.path("d_unscored.xmp")) == SidecarDecisions(2, 0, "green")
+    # Its flag was never set here: the sidecar says nothing about it (another app's pick or reject stays).
+    assert read_sidecar(library.path("d_unscored.xmp")) == SidecarDecisions(2, None, "green")
 
 
 def test_missing_photo_is_skipped(library: Library, tmp_path: Path) -> None:
     gone = add_photo(library.catalog, tmp_path / "nowhere.jpg")
+    set_decision(library.catalog, [gone], "rating", 1)
     result = write_sidecars(library.catalog, [gone])
     assert result.skipped == [(gone, "the photo file is missing")] and not result.written
 

@@ -90,10 +90,10 @@ def test_xmp_write_reports_each_refusal_once_and_writes_the_rest(
     assert cli.main(["--catalog", str(catalog.path), "xmp", "write"]) == 1
 
     out, err = capsys.readouterr()
-    assert f"wrote 1 sidecars (lightroom style); {len(REFUSED) + 1} failed" in out
+    assert f"wrote 1 sidecar (lightroom style); {len(REFUSED) + 1} failed" in out
     assert "Traceback" not in err
     for case, content in planted.items():
         assert err.count(f"{case}.xmp:") == 1 and HOSTILE[case][1] in err, case
         assert (shoot / f"{case}.xmp").read_bytes() == content
     assert err.count("fifo.xmp:") == 1 and "left untouched" in err
-    assert read_sidecar(shoot / "good.xmp") == SidecarDecisions(2, 0, None)
+    assert read_sidecar(shoot / "good.xmp") == SidecarDecisions(2, None, None)  # only the rating was decided
