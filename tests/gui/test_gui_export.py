@@ -15,7 +15,6 @@ from PySide6.QtWidgets import QApplication, QMenu, QPushButton
 
 from artimuse_desktop.catalog.db import Catalog
 from artimuse_desktop.catalog.queries import get_photo
-from artimuse_desktop.culling.decisions import set_decision
 from artimuse_desktop.gui.dialogs.export_dialog import EXPORTS, ExportDialog
 from artimuse_desktop.gui.tasks import IN_ORDER
 from tests.export.test_export_trash import trash_dir  # noqa: F401  (the isolated real trash)
@@ -346,8 +345,17 @@ def test_write_then_read_metadata_round_trips_through_sidecars(
     assert window.statusBar().currentMessage().startswith("XMP: wrote 2 sidecars")
 
     # the decisions are lost in the catalog (another machine, a fresh catalog): reading brings them back
-    for field in ("flag", "rating", "color_label"):
-        set_decision(catalog, [alpha, delta], field, None if field == "color_label" else 0)
+    # (a fresh catalog holds no decision made here: clear the rows the way a new index would leave them)
+    from sqlalchemy import update
+
+    from artimuse_desktop.catalog.models import Photo
+
+    with catalog.write() as session:
+        session.execute(
+            update(Photo)
+            .where(Photo.id.in_([alpha, delta]))
+            .values(flag=0, rating=0, color_label=None, flag_source=None, rating_source=None, label_source=None)
+        )
     window.apply_changes(window_changes(alpha, delta))
     wait_idle(qtbot, window)
     assert window.model.record_for_id(alpha).rating == 0
