@@ -158,6 +158,10 @@ class SidePanel(QFrame):
         self.title.setWordWrap(True)
         self.decisions = QLabel()
         self.decisions.setProperty("role", "muted")
+        self.stack_note = QLabel()  # why this frame's burst stack keeps the frame it keeps
+        self.stack_note.setProperty("role", "muted")
+        self.stack_note.setWordWrap(True)
+        self.stack_note.hide()
 
         self.score = QLabel(ABSENT)
         self.score.setObjectName("scoreValue")
@@ -198,6 +202,7 @@ class SidePanel(QFrame):
         add(self.preview)
         add(self.title)
         add(self.decisions)
+        add(self.stack_note)
         self.body_layout.addLayout(score_row)
         add(self.score_error)
         add(_heading("Attributes"))
@@ -244,6 +249,7 @@ class SidePanel(QFrame):
         if data is None:
             self.title.setText("No photo selected")
             self.decisions.setText("")
+            self.set_burst_note(None)
             self.score.setText(ABSENT)
             self.score_source.setText("")
             self.score.setToolTip("")
@@ -287,6 +293,11 @@ class SidePanel(QFrame):
         )
         self._fill_exif(exif_rows(record))
         self._update_critique_button()
+
+    def set_burst_note(self, text: str | None) -> None:
+        """ "kept: the camera's original, not a copy" on a stack's frames; nothing outside stacks."""
+        self.stack_note.setText(text or "")
+        self.stack_note.setVisible(bool(text))
 
     def update_record(self, record: PhotoRecord) -> None:
         """A decision changed: refresh the flag/stars line only."""

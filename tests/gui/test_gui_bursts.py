@@ -36,3 +36,7 @@ def test_the_highest_rated_frame_represents_a_collapsed_stack(
     assert window.model.burst_count(ids[0]) == 3
     burst = window.queries.bursts.by_member[ids[0]]
     assert burst.representative_id == ids[0] and burst.reason == "kept: rated 5★"
+    window.grid.select_id(ids[0])
+    qtbot.waitUntil(lambda: window.side_panel.current_id() == ids[0])
+    wait_idle(qtbot, window)
+    assert window.side_panel.stack_note.text() == "kept: rated 5★"  # the panel says why the frame was kept
