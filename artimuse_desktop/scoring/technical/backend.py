@@ -68,19 +68,31 @@ def to_array(image: Image.Image) -> npt.NDArray[np.float32]:
     return np.asarray(rgb, dtype=np.uint8).astype(np.float32) * np.float32(1.0 / 255.0)
 
 
+def _source_size(item: PhotoInput) -> tuple[int, int] | None:
+    """The original's pixel size as the catalog knows it (for the resolution measure), or None."""
+    if item.width and item.height and item.width > 0 and item.height > 0:
+        return int(item.width), int(item.height)
+    return None
+
+
 class TechnicalBackend:
     """Scores photos from measurements; thread-safe ``prepare`` (no shared state), no model to load."""
 
     name = "technical"
-    version = "1.0"
+    version = "2.0"
     description = (
         "Built-in technical analyzer: sharpness, motion blur, exposure, contrast, noise, colour, "
-        "horizon tilt and rule-of-thirds placement, measured at 512 px. CPU only, no weights."
+        "horizon tilt and rule-of-thirds placement, measured at 512 px; faces, closed eyes and soft faces "
+        "with the optional face models; exposure and focus judged where the subject is. CPU only."
     )
     supports_critique = False
 
     def availability(self) -> Availability:
-        return Availability(True, "built in (numpy and Pillow)")
+        from artimuse_desktop.scoring.technical.faces import unavailable_reason
+
+        reason = unavailable_reason()
+        faces = "faces and eyes on (MediaPipe models on LiteRT)" if reason is None else reason
+        return Availability(True, f"built in (numpy and Pillow); {faces}")
 
     def load(self, device: str = "auto") -> None:
         """Nothing to load: the analyzer has no weights."""
@@ -98,7 +110,7 @@ class TechnicalBackend:
         if isinstance(pixels, PrepareFailure):
             return ScoreResult(error=pixels.reason)
         try:
-            return build_result(analyze(pixels))
+            return build_result(analyze(pixels, source_size=_source_size(item)))
         except Exception as exc:  # one odd photo must not stop a run of thousands
             return ScoreResult(error=f"technical analysis failed: {exc or type(exc).__name__}")
 

@@ -88,9 +88,9 @@ def thirds_distance(cx: float, cy: float, width: float, height: float) -> float:
     return best / math.hypot(width, height)
 
 
-def placement(y: Array) -> Placement:
+def placement(y: Array, sal: Array | None = None) -> Placement:
     """Where the subject sits, from spectral-residual saliency (``saliency``), against the rule of thirds."""
-    sal = spectral_residual(y)
+    sal = spectral_residual(y) if sal is None else sal
     centre: SalientCenter = salient_center(sal)
     h, w = y.shape
     return Placement(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from artimuse_desktop.scoring.technical import people
 from artimuse_desktop.scoring.technical.measures import Analysis
 from artimuse_desktop.scoring.types import AttributeResult, Measure, ScoreResult
 
@@ -25,7 +26,11 @@ WEIGHTS: dict[str, float] = {
     "noise": 0.12,
     "motion": 0.12,
     "colour": 0.05,
+    "eyes": 0.15,  # only when a face was judged
+    "resolution": 0.08,  # only when the original's size is known
 }
+#: the raw overall (0–100) is stretched linearly so that RAW_LOW maps to 0 and RAW_HIGH to 100
+RAW_LOW, RAW_HIGH = 30.0, 95.0
 #: the overall score: mostly technical quality, a little of the (narrow) composition measure
 OVERALL_TECHNICAL_WEIGHT = 0.85
 
@@ -56,6 +61,9 @@ class SubScores:
     colour: float
     placement: float
     tilt_penalty: float
+    subject_sharp: float | None = None  # eyes band of the largest judged face
+    eyes: float | None = None
+    resolution: float | None = None
 
 
 def sub_scores(a: Analysis) -> SubScores:
@@ -67,16 +75,30 @@ def sub_scores(a: Analysis) -> SubScores:
     sharp_region = 100.0 * math.sqrt(_log_ramp(sh.region, 3.0, 200.0) * _log_ramp(sh.region_ratio, 0.14, 0.45))
     sharp_overall = 100.0 * math.sqrt(_log_ramp(sh.overall, 1.0, 100.0) * _log_ramp(sh.overall_ratio, 0.14, 0.45))
     # a soft background behind a sharp subject is a choice: the whole frame counts less than its best part
-    sharpness = 0.7 * sharp_region + 0.3 * max(sharp_overall, 0.6 * sharp_region)
+    # where the subject is a face, its eyes are what must be sharp: a focus miss on them is not saved by a crisp
+    # background (the sharpest region would be the background)
+    subject_sharp = people.subject_sharpness(a.faces)
+    subject = sharp_region if subject_sharp is None else subject_sharp
+    sharpness = 0.7 * subject + 0.3 * max(sharp_overall, 0.6 * subject)
 
     # sharp photos show 0–0.15 directional anisotropy, a smear of a few pixels 0.3 and more
     motion = 100.0 - 100.0 * _ramp(a.motion.anisotropy, 0.2, 0.45)
 
     t = a.tones
-    white, black = t.highlights_clipped, t.shadows_clipped
-    highlight_pen = 70.0 * _ramp(white, 0.005, 0.12) + 25.0 * _ramp(white, 0.12, 0.35)
+    white, black, mean = t.highlights_clipped, t.shadows_clipped, t.mean_luma
+    background_pen = 0.0
+    st = a.subject
+    if st is not None and st.confidence > 0.0:
+        # judged where the subject is (faces, else saliency), trusted with weight t; a blown background still
+        # costs a little, and more when most of the frame is gone
+        k = st.confidence
+        background_pen = 15.0 * _ramp(white, 0.2, 0.6)
+        white = k * st.highlights_clipped + (1.0 - k) * white
+        black = k * st.shadows_clipped + (1.0 - k) * black
+        mean = k * st.mean_luma + (1.0 - k) * mean
+    highlight_pen = 70.0 * _ramp(white, 0.005, 0.12) + 25.0 * _ramp(white, 0.12, 0.35) + background_pen
     shadow_pen = 40.0 * _ramp(black, 0.02, 0.30) + 20.0 * _ramp(black, 0.30, 0.6)
-    brightness_pen = 50.0 * _ramp(abs(t.mean_luma - 120.0), 45.0, 105.0)
+    brightness_pen = 50.0 * _ramp(abs(mean - 120.0), 45.0, 105.0)
     exposure = max(0.0, 100.0 - highlight_pen - shadow_pen - brightness_pen)
 
     contrast = 30.0 + 70.0 * _ramp(t.tonal_range, 60.0, 170.0)
@@ -104,20 +126,33 @@ def sub_scores(a: Analysis) -> SubScores:
         colour=colour,
         placement=placement,
         tilt_penalty=tilt_penalty,
+        subject_sharp=subject_sharp,
+        eyes=people.eyes_score(a.faces),
+        resolution=people.resolution_score(a),
     )
 
 
 def technical_score(s: SubScores) -> float:
-    """Weighted geometric mean exp(Σ wᵢ·ln max(sᵢ, 1)), 0–100."""
-    values = {
+    """Weighted geometric mean exp(Σ wᵢ·ln max(sᵢ, 1) / Σ wᵢ) over the sub-scores measured, 0–100."""
+    values: dict[str, float | None] = {
         "sharpness": s.sharpness,
         "exposure": s.exposure,
         "contrast": s.contrast,
         "noise": s.noise,
         "motion": s.motion,
         "colour": s.colour,
+        "eyes": s.eyes,
+        "resolution": s.resolution,
     }
-    return math.exp(sum(WEIGHTS[k] * math.log(max(v, 1.0)) for k, v in values.items()))
+    present = {k: v for k, v in values.items() if v is not None}
+    total = sum(WEIGHTS[k] for k in present)
+    return math.exp(sum(WEIGHTS[k] * math.log(max(v, 1.0)) for k, v in present.items()) / total)
+
+
+def overall_score(technical: float, composition: float) -> float:
+    """0.85·technical + 0.15·composition, stretched: 100·(raw − 30)/(95 − 30), clipped to 0–100."""
+    raw = OVERALL_TECHNICAL_WEIGHT * technical + (1.0 - OVERALL_TECHNICAL_WEIGHT) * composition
+    return max(0.0, min(100.0, 100.0 * (raw - RAW_LOW) / (RAW_HIGH - RAW_LOW)))
 
 
 def composition_score(s: SubScores) -> float:
@@ -185,7 +220,14 @@ def technical_critique(a: Analysis, s: SubScores) -> str:
 
     t = a.tones
     exposure_bits: list[str] = []
-    if t.highlights_clipped >= 0.005:
+    st = a.subject
+    subject_name = "the face" if st is not None and st.source == "faces" else "the subject"
+    subject_blown = st is not None and st.source != "frame" and st.highlights_clipped >= 0.02
+    if subject_blown and st is not None:
+        exposure_bits.append(f"{subject_name} is blown: {_pct(st.highlights_clipped)} of it is clipped white")
+    elif t.highlights_clipped >= 0.005 and st is not None and st.source != "frame" and st.confidence >= 0.75:
+        exposure_bits.append(f"{_pct(t.highlights_clipped)} of the frame is clipped white, but not {subject_name}")
+    elif t.highlights_clipped >= 0.005:
         exposure_bits.append(f"{_pct(t.highlights_clipped)} of the frame is clipped white")
     if t.shadows_clipped >= 0.02:
         exposure_bits.append(f"{_pct(t.shadows_clipped)} is crushed to black")
@@ -227,11 +269,18 @@ def technical_critique(a: Analysis, s: SubScores) -> str:
             )
         )
 
+    face_issues, face_good = people.face_sentences(a.faces, s.sharp_region)
+    issues.extend(face_issues)
+    good = face_good + good
+
     issues.sort(key=lambda item: -item[0])
     sentences = [text for _, text in issues[:4]]
     if good:
         summary = ", ".join(good)
         sentences.append(summary[0].upper() + summary[1:] + ".")
+    missing = people.unavailable_note(a.faces)
+    if missing:
+        sentences.append(missing)
     return " ".join(sentences)
 
 
@@ -385,12 +434,12 @@ def build_result(a: Analysis) -> ScoreResult:
     s = sub_scores(a)
     technical = technical_score(s)
     composition = composition_score(s)
-    overall = OVERALL_TECHNICAL_WEIGHT * technical + (1.0 - OVERALL_TECHNICAL_WEIGHT) * composition
+    overall = overall_score(technical, composition)
     return ScoreResult(
         score=round(overall, 1),
         attributes=[
             AttributeResult(TECHNICAL, round(technical, 1), technical_critique(a, s)),
             AttributeResult(COMPOSITION, round(composition, 1), composition_critique(a, s), experimental=True),
         ],
-        measures=measures(a, s),
+        measures=measures(a, s) + people.measures(a),
     )
