@@ -1,28 +1,25 @@
 """The ``artimuse-desktop`` command line.
 
 Each sub-command lives in ``artimuse_desktop/commands/<name>.py`` and exposes ``register(subparsers)``; the
-modules are imported here, so they must stay light (no torch, no Qt at module level). With no sub-command the
-GUI starts.
+modules are imported here, so they must stay light: no SQLAlchemy, Pillow, numpy, torch or Qt at module level
+(``tests/test_startup.py`` checks what ``--help`` imports; the budget is 4x ``python -c pass``,
+``bench/bench_startup.py``). With no sub-command the GUI starts.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib
-import logging
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from artimuse_desktop import __version__
-from artimuse_desktop.errors import ArtiMuseError
-from artimuse_desktop.logfile import route_warnings
 
 COMMAND_MODULES: tuple[str, ...] = (
     "index",
     "list_photos",
+    "duplicates",
     "score",
     "models",
     "critique",
@@ -53,7 +50,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(argv)  # --help and --version end here, before logging and the log file are set up
+    import contextlib
+    import logging
+    import os
+
+    from artimuse_desktop.errors import ArtiMuseError
+    from artimuse_desktop.logfile import route_warnings
+
     # A file name that is not valid UTF-8 (surrogate escapes) must not crash a summary line: print it escaped,
     # as Python already does on stderr.
     with contextlib.suppress(AttributeError, ValueError):

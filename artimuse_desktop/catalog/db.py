@@ -5,8 +5,10 @@ One writer at a time: every write goes through ``Catalog.write()``, a short sess
 thanks to WAL. ORM objects stay inside these sessions; callers get plain dataclasses from ``queries``.
 
 Creating and upgrading happen in one transaction each (``catalog.upgrade``), with a copy kept beside a catalog
-that holds photos before it is upgraded. A catalog in a place that cannot be written is refused to writers with
-the reason, and opened read-only for readers (``open_catalog_for_reading``, ``catalog.access``).
+that holds photos before it is upgraded. Opening a current catalog costs one query (its ``alembic_version`` row,
+compared with ``catalog.revisions``); Alembic is imported only for an upgrade, the ORM and the models with the
+first session. A catalog in a place that cannot be written is refused to writers with the reason, and opened
+read-only for readers (``open_catalog_for_reading``, ``catalog.access``).
 """
 
 from __future__ import annotations
@@ -17,16 +19,20 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DatabaseError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
 
 from artimuse_desktop.catalog.access import READ_ONLY_HINT, read_only_uri, why_not_writable
-from artimuse_desktop.catalog.upgrade import head_revision, known_revisions, revision_of, upgrade_to_head
+from artimuse_desktop.catalog.revisions import head_revision, known_revisions
 from artimuse_desktop.errors import CatalogError, CatalogTooNewError
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+__all__ = ["Catalog", "head_revision", "open_catalog", "open_catalog_for_reading"]
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +77,15 @@ def _check_is_sqlite(path: Path) -> None:
 
 
 def _current_revision(engine: Engine) -> str | None:
+    """The schema revision recorded in the catalog, in one query; None where there is none (new or half-made)."""
     with engine.connect() as connection:
-        return revision_of(connection)
+        try:
+            row = connection.execute(text("SELECT version_num FROM alembic_version")).first()
+        except OperationalError as exc:
+            if "no such table" in str(exc.orig):
+                return None
+            raise
+    return None if row is None else str(row[0])
 
 
 def _read_only_engine(path: Path) -> Engine:
@@ -114,7 +127,8 @@ class Catalog:
                 connect_args={"check_same_thread": False, "timeout": 30},
             )
             event.listen(self.engine, "connect", _set_pragmas)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._session_factory: sessionmaker[Session] | None = None
+        self._factory_lock = threading.Lock()
         self._write_lock = threading.RLock()
         try:
             if migrate:
@@ -148,6 +162,8 @@ class Catalog:
                 f"to {head_revision()} first, which needs writing, but {self.read_only_reason}",
                 hint="open it once where it can be written (or copy it to a writable folder), then try again",
             )
+        from artimuse_desktop.catalog.upgrade import upgrade_to_head
+
         with self._write_lock:
             result = upgrade_to_head(self.path, _set_pragmas)
         if result.backup is not None:
@@ -162,6 +178,19 @@ class Catalog:
     @property
     def schema_revision(self) -> str | None:
         return _current_revision(self.engine)
+
+    @property
+    def _sessions(self) -> sessionmaker[Session]:
+        """The catalog's one session factory (``catalog.watch`` listens on it), made with the first session:
+        the ORM and the models are imported then, not at open."""
+        with self._factory_lock:
+            if self._session_factory is None:
+                from sqlalchemy.orm import sessionmaker
+
+                from artimuse_desktop.catalog import models  # noqa: F401  (mapped before the first query)
+
+                self._session_factory = sessionmaker(self.engine, expire_on_commit=False)
+            return self._session_factory
 
     @contextmanager
     def read(self) -> Iterator[Session]:

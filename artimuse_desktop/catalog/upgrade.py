@@ -28,11 +28,10 @@ from sqlalchemy.pool import NullPool
 
 from artimuse_desktop.catalog.backup import backup_catalog
 from artimuse_desktop.catalog.repair import undo_interrupted_0002
+from artimuse_desktop.catalog.revisions import MIGRATIONS_DIR, head_revision
 from artimuse_desktop.errors import CatalogError
 
 log = logging.getLogger(__name__)
-
-MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
 @dataclass(frozen=True)
@@ -42,20 +41,6 @@ class UpgradeResult:
     before: str | None
     after: str
     backup: Path | None = None
-
-
-def head_revision() -> str:
-    from alembic.script import ScriptDirectory
-
-    head = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
-    assert head is not None
-    return head
-
-
-def known_revisions() -> set[str]:
-    from alembic.script import ScriptDirectory
-
-    return {rev.revision for rev in ScriptDirectory(str(MIGRATIONS_DIR)).walk_revisions()}
 
 
 def revision_of(connection: Connection) -> str | None:

@@ -95,10 +95,10 @@ def _accept_descending_sort_keys(parser: argparse.ArgumentParser) -> None:
 
 
 def _is_descending_sort_key(text: str) -> bool:
+    if not text.startswith("-") or text.startswith("--"):
+        return False  # most options: decided without importing the catalog (and SQLAlchemy)
     from artimuse_desktop.catalog.filters import SORT_KEYS
 
-    if not text.startswith("-") or text.startswith("--"):
-        return False
     key = text[1:].split(":", 1)[0].strip().lower()
     return key in SORT_KEYS or key in ("attr", "measure")
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import inspect
+from typing import TYPE_CHECKING
 
-from artimuse_desktop.scoring.backend import Backend
+if TYPE_CHECKING:
+    from artimuse_desktop.scoring.backend import Backend
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 
@@ -27,6 +28,8 @@ def add_model_options(parser: argparse.ArgumentParser, default_model: str | None
 
 def load_backend(name: str, device: str, quantize: str = "none", experimental_attributes: bool = False) -> Backend:
     """Create and load a backend, passing ``quantize`` only to backends that take it."""
+    import inspect
+
     from artimuse_desktop.errors import ModelError
     from artimuse_desktop.scoring.registry import create_backend
 

@@ -8,7 +8,9 @@ file is a whole JPEG (start and end markers), since one made by an older version
 is removed and counts as missing. The cache is disposable: a deleted thumbnail is simply made again on the next
 ``ensure``. ``prune`` keeps it under a size budget, dropping the
 least recently used files first (``get`` refreshes a file's access time, since many systems mount with
-``noatime``).
+``noatime``). Every store and removal is added to a running total (``cache_ledger``), so the prune after an
+index run costs what that run changed; only a cache over its budget (or a total that cannot be trusted) is
+walked, and then it is brought to ``LOW_WATER`` of the budget so the next runs need no walk either.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from pathlib import Path
 from PIL import Image
 
 from artimuse_desktop.errors import ArtiMuseError
+from artimuse_desktop.imaging.cache_ledger import MAX_AGE_S, CacheLedger, LedgerState
 from artimuse_desktop.imaging.decode import decode
 
 KIND_SIZES: dict[str, int] = {"grid": 320, "preview": 1600}
@@ -36,6 +39,9 @@ _FINGERPRINT = re.compile(r"^[0-9A-Za-z_-]{8,64}$")
 _TOUCH_EVERY_S = 3600.0  # refresh a file's access time at most once an hour
 _FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 _JPEG_START, _JPEG_END = b"\xff\xd8", b"\xff\xd9"
+LOW_WATER = 0.9
+"""A prune that has to delete brings the cache to this share of its budget, leaving room for the next runs."""
+_FOLD_AFTER = 1000  # ledger lines before a prune folds them into one checkpoint
 
 
 class CacheFullError(ArtiMuseError, OSError):
@@ -87,6 +93,7 @@ class ThumbnailCache:
             root = paths.thumbnails_dir()
         self.root = Path(root)
         self.max_bytes = int(max_bytes)
+        self._ledger = CacheLedger(self.root)
 
     @staticmethod
     def size_of(kind: str) -> int:
@@ -116,6 +123,7 @@ class ThumbnailCache:
         if not _is_whole_jpeg(path, stat.st_size):
             with contextlib.suppress(OSError):
                 path.unlink()
+                self._ledger.record(-stat.st_size)
             return None
         now = time.time()
         if now - stat.st_atime > _TOUCH_EVERY_S:
@@ -152,6 +160,10 @@ class ThumbnailCache:
                 os.fsync(out.fileno())  # the bytes are on disk before the name points at them
                 if os.fstat(out.fileno()).st_size != len(data):
                     raise OSError(errno.EIO, f"short write ({len(data)} bytes expected)", temp_name)
+            try:
+                replaced = target.stat().st_size  # another process stored the same key first
+            except OSError:
+                replaced = 0
             os.replace(temp_name, target)
         except BaseException as exc:
             with contextlib.suppress(OSError):
@@ -159,6 +171,7 @@ class ThumbnailCache:
             if isinstance(exc, OSError) and exc.errno in _FULL_ERRNOS:
                 raise CacheFullError(self.root) from exc
             raise
+        self._ledger.record(len(data) - replaced)
         return target
 
     def ensure(
@@ -189,10 +202,14 @@ class ThumbnailCache:
     def discard(self, fingerprint: str) -> None:
         """Remove every kind of thumbnail of one fingerprint (e.g. after the photo's content changed)."""
         for kind in KIND_SIZES:
+            path = self.path_for(fingerprint, kind)
             with contextlib.suppress(OSError):
-                self.path_for(fingerprint, kind).unlink()
+                size = path.stat().st_size
+                path.unlink()
+                self._ledger.record(-size)
 
     def total_bytes(self) -> int:
+        """The exact size of the cache, from a walk (``prune`` uses the running total instead)."""
         return sum(size for _, size, _ in self._entries())
 
     def _entries(self) -> list[tuple[Path, int, float]]:
@@ -215,23 +232,45 @@ class ThumbnailCache:
         return entries
 
     def prune(self, max_bytes: int | None = None) -> PruneResult:
-        """Delete least recently used thumbnails until the cache holds at most ``max_bytes`` (default: the
-        cache's budget); previews go before grid thumbnails of the same age since they cost more space."""
+        """Keep the cache within ``max_bytes`` (default: the cache's budget), deleting least recently used
+        thumbnails first; previews go before grid thumbnails of the same age since they cost more space.
+
+        Under budget by the running total, this reads only the changes since the last prune. Otherwise it walks
+        the cache, and where it is really over budget deletes down to ``LOW_WATER`` of it."""
         budget = self.max_bytes if max_bytes is None else max_bytes
-        entries = self._entries()
-        total = sum(size for _, size, _ in entries)
-        removed = removed_bytes = 0
-        if total <= budget:
-            return PruneResult(0, 0, total)
-        entries.sort(key=lambda entry: (entry[2], entry[0].parent.parent.name != "preview"))
-        for path, size, _ in entries:
-            if total <= budget:
-                break
-            try:
-                path.unlink()
-            except OSError:
-                continue
-            total -= size
-            removed += 1
-            removed_bytes += size
+        if not self.root.is_dir():
+            return PruneResult(0, 0, 0)
+        with self._ledger.exclusive() as ledger:  # appends wait meanwhile: the walk and the new total agree
+            state = ledger.state()
+            if _trusted(state, budget) and state is not None and state.total_bytes <= budget:
+                if state.changes > _FOLD_AFTER:
+                    ledger.checkpoint(state.total_bytes, state.budget, state.taken_at)
+                return PruneResult(0, 0, state.total_bytes)
+            walked_at = time.time()
+            entries = self._entries()
+            total = sum(size for _, size, _ in entries)
+            removed = removed_bytes = 0
+            if total > budget:
+                target = int(budget * LOW_WATER)
+                entries.sort(key=lambda entry: (entry[2], entry[0].parent.parent.name != "preview"))
+                for path, size, _ in entries:
+                    if total <= target:
+                        break
+                    try:
+                        path.unlink()
+                    except OSError:
+                        continue
+                    total -= size
+                    removed += 1
+                    removed_bytes += size
+            ledger.checkpoint(total, budget, walked_at)
         return PruneResult(removed, removed_bytes, total)
+
+
+def _trusted(state: LedgerState | None, budget: int) -> bool:
+    """Whether the running total may stand in for a walk: readable, recent, and kept for this budget or a
+    smaller one (a smaller budget than before is a request to look at everything once)."""
+    if state is None:
+        return False
+    age = time.time() - state.taken_at
+    return -86400.0 < age < MAX_AGE_S and budget >= state.budget

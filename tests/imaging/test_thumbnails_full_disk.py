@@ -39,7 +39,8 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 
 
 def jpeg_files(root: Path) -> list[Path]:
-    return sorted(path for path in root.rglob("*") if path.is_file())
+    """Every cached (or temporary) JPEG; the cache's running total (``.ledger``) is no image."""
+    return sorted(path for path in root.rglob("*.jpg") if path.is_file())
 
 
 def assert_all_whole(root: Path) -> int:

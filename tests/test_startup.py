@@ -1,0 +1,126 @@
+"""What a process imports before it does its work: ``--help`` nothing heavy, opening a current catalog no Alembic
+and no ORM models, the first perceptual hash no SciPy. Each check runs in a fresh interpreter, since this one
+has imported everything already. The times themselves are measured by ``bench/bench_startup.py``."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from artimuse_desktop.catalog import Catalog
+from tests.images import write_jpeg
+
+ROOT = Path(__file__).resolve().parent.parent
+HEAVY = ("sqlalchemy", "alembic", "scipy", "PySide6", "torch", "transformers", "numpy", "PIL", "imagehash")
+NEVER_AT_OPEN = ("alembic", "sqlalchemy.orm", "artimuse_desktop.catalog.models", "artimuse_desktop.catalog.upgrade")
+
+
+def loaded_after(code: str, *argv: str) -> set[str]:
+    """The modules in ``sys.modules`` after ``code`` ran in a fresh interpreter."""
+    probe = f"{code}\nimport json, sys\nprint('MODULES ' + json.dumps(sorted(sys.modules)))\n"
+    done = subprocess.run(
+        [sys.executable, "-c", probe, *argv],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    line = next(line for line in done.stdout.splitlines() if line.startswith("MODULES "))
+    return set(json.loads(line.removeprefix("MODULES ")))
+
+
+def heavy(modules: set[str], names: tuple[str, ...] = HEAVY) -> set[str]:
+    return {name for name in modules if any(name == top or name.startswith(f"{top}.") for top in names)}
+
+
+_HELP = """
+import contextlib, io, sys
+from artimuse_desktop.cli import main
+with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.suppress(SystemExit):
+    main(sys.argv[1:])
+assert "usage:" in out.getvalue(), out.getvalue()
+"""
+
+
+@pytest.mark.parametrize(
+    "argv", [["--help"], ["--version"], ["list", "--help"], ["index", "--help"], ["export", "--help"]]
+)
+def test_help_imports_nothing_heavy(argv: list[str]) -> None:
+    code = _HELP if argv != ["--version"] else _HELP.replace('assert "usage:"', 'assert "artimuse-desktop"')
+    modules = loaded_after(code, *argv)
+    assert heavy(modules) == set()
+    assert "artimuse_desktop.logfile" not in modules  # the log file is set up after the arguments parse
+
+
+_OPEN = """
+import sys
+from artimuse_desktop.catalog.db import open_catalog, open_catalog_for_reading
+opener = open_catalog_for_reading if sys.argv[2] == "read" else open_catalog
+with opener(sys.argv[1]) as catalog:
+    assert catalog.schema_revision is not None
+"""
+
+
+@pytest.mark.parametrize("how", ["read", "write"])
+def test_opening_a_current_catalog_imports_neither_alembic_nor_the_models(tmp_path: Path, how: str) -> None:
+    path = tmp_path / "catalog.sqlite"
+    Catalog(path).close()
+    modules = loaded_after(_OPEN, str(path), how)
+    assert heavy(modules, NEVER_AT_OPEN) == set()
+    assert heavy(modules, ("scipy", "PySide6", "torch", "numpy", "PIL")) == set()
+
+
+def test_the_first_session_brings_the_models_and_an_old_catalog_brings_alembic(tmp_path: Path) -> None:
+    current = tmp_path / "current.sqlite"
+    Catalog(current).close()
+    reading = _OPEN + (
+        "import sqlalchemy\n"
+        "with open_catalog(sys.argv[1]).read() as session:\n    session.execute(sqlalchemy.text('SELECT 1'))\n"
+    )
+    modules = loaded_after(reading, str(current), "write")
+    assert {"sqlalchemy.orm", "artimuse_desktop.catalog.models"} <= modules and "alembic" not in modules
+
+    old = tmp_path / "old.sqlite"
+    shutil.copy(ROOT / "tests" / "data" / "catalog-0001.sqlite", old)
+    assert "alembic" in loaded_after(_OPEN, str(old), "write")  # the upgrade needs it, and runs
+    with Catalog(old) as upgraded:
+        from artimuse_desktop.catalog.revisions import head_revision
+
+        assert upgraded.schema_revision == head_revision()
+
+
+_LIST = """
+import sys
+from artimuse_desktop.cli import main
+assert main(["--catalog", sys.argv[1], "list", "--format", "json"]) == 0
+"""
+
+
+def test_list_on_a_current_catalog_needs_no_alembic(tmp_path: Path) -> None:
+    path = tmp_path / "catalog.sqlite"
+    Catalog(path).close()
+    modules = loaded_after(_LIST, str(path))
+    assert heavy(modules, ("alembic", "scipy", "PySide6", "torch", "imagehash")) == set()
+
+
+_PHASH = """
+import os, sys
+from artimuse_desktop.library.analyse import AnalyseTask, analyse
+stat = os.stat(sys.argv[1])
+result = analyse(AnalyseTask(sys.argv[1], stat.st_size, stat.st_mtime))
+assert result.error is None and result.phash and len(result.phash) == 16, result
+"""
+
+
+def test_the_indexers_first_perceptual_hash_imports_no_scipy(tmp_path: Path) -> None:
+    photo = write_jpeg(tmp_path / "photo.jpg", 800, 600)
+    modules = loaded_after(_PHASH, str(photo))
+    assert heavy(modules, ("scipy", "imagehash", "pywt", "sqlalchemy", "alembic", "PySide6", "torch")) == set()
