@@ -212,6 +212,7 @@ def run(args: argparse.Namespace) -> int:
                 cancel=token,
                 workers=args.workers,
                 retry_failed=args.retry_failed,
+                previews=not args.no_previews,
             )
             if not args.no_previews and not summary.cancelled:
                 with catalog.read() as session:
@@ -221,7 +222,13 @@ def run(args: argparse.Namespace) -> int:
                             ids += photo_ids(session, PhotoFilter(folder=root, statuses={"ok"}))
                     ids += summary.photo_ids
                 preview_summary = make_previews(
-                    catalog, None, list(dict.fromkeys(ids)), printer, token, workers=args.workers
+                    catalog,
+                    None,
+                    list(dict.fromkeys(ids)),
+                    printer,
+                    token,
+                    workers=args.workers,
+                    made_by_index=summary.previews,
                 )
                 if preview_summary.cancelled:
                     summary.cancelled = True

@@ -46,12 +46,15 @@ def run_index(catalog: Catalog, request: IndexRequest, report: Callable[[JobProg
             cancel=request.token,
             workers=request.workers,
             cache=cache,
+            previews=request.previews and cache is not None,  # one decode makes the preview and the grid thumbnail
         )
         failures = summary_failures(summary)
         for path, reason in failures:
             log.warning("could not index %s: %s", path, reason)
         if request.previews and not request.token.cancelled:
-            previews = make_previews(catalog, cache, progress=on_progress, cancel=request.token)
+            previews = make_previews(
+                catalog, cache, progress=on_progress, cancel=request.token, made_by_index=summary.previews
+            )
             for path, reason in previews.failures:
                 log.warning("could not make a preview of %s: %s", path, reason)
     except Exception as exc:

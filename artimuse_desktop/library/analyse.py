@@ -11,19 +11,24 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from artimuse_desktop.errors import DecodeError
 from artimuse_desktop.imaging import formats
 from artimuse_desktop.imaging.decode import decode
+from artimuse_desktop.imaging.pixels import shrink
 from artimuse_desktop.imaging.source import read_source
 from artimuse_desktop.library.embedded_xmp import FileDecisions, read_file_decisions
 from artimuse_desktop.library.fingerprint import fingerprint_bytes, fingerprint_file
 from artimuse_desktop.library.metadata import read_metadata
 
+if TYPE_CHECKING:
+    from artimuse_desktop.imaging.thumbnails import ThumbnailCache
+
 log = logging.getLogger(__name__)
 
 GRID_SIZE = 320
+PREVIEW_SIZE = 1600  # ThumbnailCache.size_of("preview"), without importing the cache in every worker
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,7 @@ class AnalyseTask:
     max_pixels: int | None = None
     moved: bool = False  # the row was just moved here from a vanished path
     previous_status: str | None = None  # the row's status before this run
+    preview: bool = False  # also write the ~1600 px preview, from the same decode (needs thumbs_root)
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,7 @@ class AnalyseResult:
     error: str | None = None
     seconds: float = 0.0
     embedded: FileDecisions | None = None  # rating/flag/label inside the file (decoded files only)
+    preview_made: bool = False  # the preview was written from this decode
 
 
 def _phash(image: Any) -> str | None:
@@ -81,10 +88,14 @@ def analyse(task: AnalyseTask) -> AnalyseResult:
     if task.known_fingerprint is not None and fingerprint == task.known_fingerprint:
         return AnalyseResult(task, fingerprint=fingerprint, same_content=True, seconds=time.perf_counter() - started)
 
+    cache = _cache(task)
+    long_edge = GRID_SIZE
+    if cache is not None and task.preview and cache.get(fingerprint, "preview") is None:
+        long_edge = PREVIEW_SIZE  # one decode feeds both sizes: the preview, then the grid from it
     fmt: str | None = None
     try:
         fmt = formats.identify(path, data)
-        decoded = decode(path, GRID_SIZE, data=data, fmt=fmt, max_pixels=task.max_pixels)
+        decoded = decode(path, long_edge, data=data, fmt=fmt, max_pixels=task.max_pixels)
     except DecodeError as exc:
         metadata = read_metadata(path, data=data) if fmt is not None else None
         return AnalyseResult(
@@ -103,15 +114,13 @@ def analyse(task: AnalyseTask) -> AnalyseResult:
     metadata = read_metadata(path, data=data, fallback_exif=decoded.exif)
     metadata.orientation = decoded.orientation
     embedded = _file_decisions(path, data, fmt, metadata.rating)
-    if task.thumbs_root is not None:
-        try:
-            from artimuse_desktop.imaging.thumbnails import ThumbnailCache
-
-            cache = ThumbnailCache(task.thumbs_root)
-            if cache.get(fingerprint, "grid") is None:  # an identical copy may have made it already
-                cache.store(fingerprint, "grid", decoded.image)
-        except OSError:
-            log.warning("cannot write the thumbnail of %s", path, exc_info=True)
+    preview_made = False
+    grid = decoded.image
+    if long_edge != GRID_SIZE:
+        preview_made = _store(cache, fingerprint, "preview", grid, path)
+        grid = shrink(grid, GRID_SIZE)
+    if cache is not None and cache.get(fingerprint, "grid") is None:  # an identical copy may have made it
+        _store(cache, fingerprint, "grid", grid, path)
     return AnalyseResult(
         task,
         fingerprint=fingerprint,
@@ -121,10 +130,32 @@ def analyse(task: AnalyseTask) -> AnalyseResult:
         height=decoded.height,
         orientation=decoded.orientation,
         metadata=metadata.as_dict(),
-        phash=_phash(decoded.image),
+        phash=_phash(grid),
         seconds=time.perf_counter() - started,
         embedded=embedded,
+        preview_made=preview_made,
     )
+
+
+def _cache(task: AnalyseTask) -> ThumbnailCache | None:
+    """The thumbnail cache the task writes to (imported here, not at the top: see ``_store``), or None."""
+    if task.thumbs_root is None:
+        return None
+    from artimuse_desktop.imaging.thumbnails import ThumbnailCache
+
+    return ThumbnailCache(task.thumbs_root)
+
+
+def _store(cache: ThumbnailCache | None, fingerprint: str, kind: str, image: Any, path: str) -> bool:
+    """Write one thumbnail; a cache that cannot be written (full disk...) costs the thumbnail, not the photo."""
+    if cache is None:
+        return False
+    try:
+        cache.store(fingerprint, kind, image)
+    except OSError:
+        log.warning("cannot write the %s thumbnail of %s", kind, path, exc_info=True)
+        return False
+    return True
 
 
 def _file_decisions(path: str, data: bytes | None, fmt: str, exif_rating: int | None) -> FileDecisions | None:

@@ -45,6 +45,7 @@ class IndexRun:
     workers: int
     executor: str
     cancel: CancelToken | None
+    previews: bool = False  # the decode writes the ~1600 px previews too (one decode for both sizes)
 
 
 def classify(
@@ -78,7 +79,8 @@ def classify(
             tasks.append(
                 AnalyseTask(
                     entry.path, entry.size, entry.mtime, row_id=row.id, known_fingerprint=trusted,
-                    thumbs_root=run.thumbs_root, max_pixels=run.max_pixels, previous_status=row.status,
+                    thumbs_root=run.thumbs_root, preview=run.previews, max_pixels=run.max_pixels,
+                    previous_status=row.status,
                 )
             )  # fmt: skip
     writer.flush()
@@ -151,7 +153,7 @@ def apply_moves(
             tasks.append(
                 AnalyseTask(
                     entry.path, entry.size, entry.mtime, row_id=source.id,
-                    fingerprint=fingerprints.get(entry.path), thumbs_root=run.thumbs_root,
+                    fingerprint=fingerprints.get(entry.path), thumbs_root=run.thumbs_root, preview=run.previews,
                     max_pixels=run.max_pixels, moved=True,
                 )
             )  # fmt: skip
@@ -179,7 +181,7 @@ def new_file_tasks(
     return [
         AnalyseTask(
             entry.path, entry.size, entry.mtime, fingerprint=fingerprints.get(entry.path),
-            thumbs_root=run.thumbs_root, max_pixels=run.max_pixels,
+            thumbs_root=run.thumbs_root, preview=run.previews, max_pixels=run.max_pixels,
         )
         for entry in entries
     ]  # fmt: skip
@@ -230,6 +232,8 @@ def apply_result(run: IndexRun, result: AnalyseResult) -> None:
         return
     if result.decoded:
         summary.decoded += 1
+    if result.preview_made:
+        summary.previews += 1
     values = row_values(result, run.root_ids, run.now)
     embedded = result.embedded
     if embedded is not None and embedded.problem:

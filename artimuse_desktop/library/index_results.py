@@ -41,6 +41,7 @@ class IndexSummary:
     ignored: int = 0  # files that are not photos
     decoded: int = 0  # files whose pixels were decoded (0 on an unchanged rescan)
     hashed: int = 0  # files fingerprinted
+    previews: int = 0  # ~1600 px previews written by the decode itself (``index_roots(previews=True)``)
     photo_ids: list[int] = field(default_factory=list)  # rows created or changed by this run
     sidecar_decisions: int = 0  # photos whose rating/flag/label came from a Lightroom/darktable sidecar
     sidecar_problems: list[tuple[str, str]] = field(default_factory=list)  # unreadable sidecars (path, reason)

@@ -13,7 +13,8 @@ How a run goes:
 4. Photos under the roots that vanished are marked **missing**, never deleted (folders the scan could not read
    are left alone: their photos' fate is unknown).
 5. **Decode** the rest in parallel (``analyse``): fingerprint, EXIF, a reduced decode for the 320 px grid
-   thumbnail and the perceptual hash. Results are written 200 rows per short transaction, each with the
+   thumbnail and the perceptual hash (with ``previews=True``, one JPEG draft at the 1600 px preview's size
+   writes the preview, and the grid thumbnail and hash come from it: one decode for both sizes). Results are written 200 rows per short transaction, each with the
    ratings and labels of those photos' XMP sidecars (never over a decision already made), so a killed run
    keeps them for every committed photo. Sidecars are untrusted input: a bad one is reported, never fatal.
 
@@ -71,11 +72,15 @@ def index_roots(
     max_pixels: int | None = None,
     batch_size: int = BATCH_SIZE,
     retry_failed: bool = False,
+    previews: bool = False,
 ) -> IndexSummary:
     """Index (or re-index) the photos under ``roots``; see the module notes for what each phase does.
 
     ``retry_failed``: decode again the files that failed before even if they did not change (e.g. after
     fixing their permissions); by default an untouched file is never decoded twice.
+    ``previews``: each decoded file also gets its ~1600 px preview, from the same decode (one JPEG draft at
+    the preview's size, the grid thumbnail shrunk from it), so a later ``make_previews`` has nothing left to
+    decode for them; the count is ``summary.previews``.
     """
     started = time.monotonic()
     report = ProgressReporter(progress, started)
@@ -107,6 +112,7 @@ def index_roots(
         workers=workers,
         executor=executor,
         cancel=cancel,
+        previews=previews and thumbnails,
     )
 
     tasks, new_entries = classify(run, scan.files, known, retry_failed=retry_failed)

@@ -58,8 +58,13 @@ def make_previews(
     *,
     workers: int | None = None,
     max_pixels: int | None = None,
+    made_by_index: int = 0,
 ) -> PreviewSummary:
-    """Make the missing ~1600 px previews (of all ok photos, or of ``photo_ids``); for the background."""
+    """Make the missing ~1600 px previews (of all ok photos, or of ``photo_ids``); for the background.
+
+    ``made_by_index``: how many of those the index run before wrote from its own decode
+    (``IndexSummary.previews``); they count as made, not as already there.
+    """
     cache = cache or ThumbnailCache()
     summary = PreviewSummary()
     started = time.monotonic()
@@ -70,6 +75,9 @@ def make_previews(
             summary.existing += 1
         else:
             todo.append(row)
+    moved = min(made_by_index, summary.existing)
+    summary.existing -= moved
+    summary.made += moved
     done = 0
 
     def one(row: tuple[int, str, str]) -> Path:

@@ -24,7 +24,7 @@ import stat
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from artimuse_desktop.imaging import formats
 
@@ -50,9 +50,12 @@ class _Cancel(Protocol):
     def cancelled(self) -> bool: ...
 
 
-@dataclass(frozen=True)
-class FileEntry:
-    """A photo candidate: absolute path (str, possibly with surrogate escapes), size, mtime, and its root."""
+class FileEntry(NamedTuple):
+    """A photo candidate: absolute path (str, possibly with surrogate escapes), size, mtime, and its root.
+
+    A tuple, not a frozen dataclass: a scan makes one per photo, and at 50,000 photos the frozen dataclass's
+    ``__init__`` alone cost a tenth of a second.
+    """
 
     path: str
     size: int
@@ -115,11 +118,19 @@ def _sniffs_as_image(path: str) -> bool:
     return bool(head) and formats.sniff(head, path) in formats.SUPPORTED_FORMATS
 
 
+_HAS_FILE_ATTRIBUTES = hasattr(os.stat_result, "st_file_attributes")  # Windows: the hidden attribute
+
+
 def _is_candidate_name(name: str) -> bool | None:
-    """True: a photo by name; False: not a photo; None: no extension, sniff the content."""
-    ext = os.path.splitext(name)[1].lower()
-    if not ext:
+    """True: a photo by name; False: not a photo; None: no extension, sniff the content.
+
+    (``name`` never starts with a dot here: hidden names are skipped first, so the last dot starts the
+    extension, as ``os.path.splitext`` would say, at a fraction of its cost per file.)
+    """
+    _, dot, tail = name.rpartition(".")
+    if not dot:
         return None
+    ext = "." + tail.lower()
     if ext in SIDECAR_EXTENSIONS:
         return False
     return ext in formats.IMAGE_EXTENSIONS
@@ -211,7 +222,7 @@ def _visit(
     subfolders: list[str],
 ) -> None:
     name = entry.name
-    if is_junk(name) or is_hidden(name):
+    if name.startswith(".") or name.lower() in JUNK_NAMES:  # hidden (``._*`` too) or junk: is_junk, is_hidden
         result.ignored += 1
         return
     path = entry.path
@@ -230,7 +241,7 @@ def _visit(
         result.skipped.append((path, f"cannot follow: {_reason(exc)}"))
         return
     mode = st.st_mode
-    if is_hidden(name, st):
+    if _HAS_FILE_ATTRIBUTES and is_hidden(name, st):
         result.ignored += 1
         return
     if stat.S_ISDIR(mode):
