@@ -8,6 +8,13 @@
 2. Queries: a 100,000-photo catalog (rows inserted in bulk, with technical measures and ArtiMuse-style
    attribute scores for 80 %) answers what the grid asks: sorted, filtered id lists, counts, the histogram
    and a page of records. Target: ≤ 50 ms for a score-sorted, rating ≥ 1 filtered id list.
+3. Grid (``--grid``): a real ``MainWindow`` offscreen on catalogs of ``--grid-photos`` (10k, 100k, 300k), one
+   fresh process each (``bench/grid_session.py``): first view, sort and attribute sort, filters, histogram
+   range, search, collections, 7 keys typed 120 ms apart, 60 scroll-bar jumps, selection steps, the longest
+   GUI-thread stall (5 ms heartbeat) and RSS after a scripted culling session. ``--before DIR`` runs the same
+   session on another source tree (e.g. ``git archive HEAD | tar -x -C DIR``) in the same run.
+   Targets at 300k: view change ≤ 150 ms, stall ≤ 50 ms, 60 jumps ≤ 1 s, RSS ≤ 500 MB.
+   ``--catalog-dir`` keeps the generated catalogs for the next run (300k rows take minutes to write).
 """
 
 from __future__ import annotations
@@ -194,6 +201,77 @@ def bench_queries(path: Path, runs: int) -> list[dict[str, Any]]:
     return results
 
 
+GRID_STEPS = (
+    "first view",
+    "sort change",
+    "attribute sort",
+    "filter picks",
+    "histogram range",
+    "search",
+    "collection picks",
+    "typing 7 keys",
+    "60 scroll jumps",
+)
+
+
+def grid_session(catalog: Path, tree: Path, rounds: int, out: Path) -> dict[str, Any]:
+    """One ``bench/grid_session.py`` process with ``tree`` first on the import path."""
+    with catalog.open("rb") as handle:  # the same warm file cache for every session
+        while handle.read(1 << 24):
+            pass
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(tree)}
+    script = ROOT / "bench" / "grid_session.py"
+    done = subprocess.run(
+        [sys.executable, str(script), str(catalog), str(out), "--rounds", str(rounds)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=str(tree),
+        timeout=3600,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"the grid session failed on {tree}:\n{done.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(out.read_text())
+    return result
+
+
+def grid_rows(label: str, r: dict[str, Any]) -> list[str]:
+    """Table lines for one session: each step's time to the grid, longest stall, and the SQL alone."""
+    lines = []
+    for step in GRID_STEPS:
+        m = r[step]
+        sql = f"{m['sql_ms']:8.0f}" if "sql_ms" in m else " " * 8
+        lines.append(f"{label:<16} {step:<18} {m['ms']:9.0f} {m['stall_ms']:9.0f} {sql}")
+    sel = r["selection"]
+    worst = max(v for k, v in sel.items() if k != "stall_ms")
+    lines.append(f"{label:<16} {'selection (worst)':<18} {worst:9.1f} {sel['stall_ms']:9.0f}")
+    lines.append(f"{label:<16} {'session stall':<18} {'':9} {r['session stall_ms']:9.0f}")
+    lines.append(
+        f"{label:<16} {'RSS start/after':<18} {r['rss_start_mb']:5.0f}/{r['rss_after_mb']:.0f} MB "
+        f"(heap {r['rss_start_anon_mb']:.0f}/{r['rss_after_anon_mb']:.0f})"
+    )
+    bare = r["bare QListView 60 jumps"]
+    lines.append(f"{label:<16} {'bare QListView 60j':<18} {bare['ms']:9.0f}")
+    return lines
+
+
+def bench_grid(sizes: list[int], folder: Path, before: Path | None, rounds: int) -> dict[str, Any]:
+    report: dict[str, Any] = {}
+    trees = [("after", ROOT)] + ([("before", before)] if before else [])
+    print(f"{'photos / tree':<16} {'step':<18} {'to grid ms':>9} {'stall ms':>9} {'SQL ms':>8}")
+    for size in sizes:
+        path = folder / f"grid-{size}.sqlite"
+        if not path.exists():
+            built = make_catalog(path, size)
+            print(f"grid catalog: {size:,} photos generated in {built:.0f} s")
+        for name, tree in trees:
+            result = grid_session(path, tree, rounds, folder / f"grid-{size}-{name}.json")
+            report[f"{size}/{name}"] = result
+            for line in grid_rows(f"{size // 1000}k {name}", result):
+                print(line)
+    return report
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="GUI launch and query benchmarks")
     parser.add_argument("--launch-photos", type=int, default=10_000)
@@ -202,6 +280,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--skip-launch", action="store_true")
     parser.add_argument("--skip-queries", action="store_true")
+    parser.add_argument("--grid", action="store_true", help="run the real-window grid sessions")
+    parser.add_argument("--grid-photos", default="10000,100000,300000")
+    parser.add_argument("--catalog-dir", type=Path, default=None, help="keep and reuse the grid catalogs here")
+    parser.add_argument("--before", type=Path, default=None, help="another source tree to measure alongside")
+    parser.add_argument("--rounds", type=int, default=30, help="culling rounds in the scripted session")
     parser.add_argument(
         "--suggested-indexes",
         action="store_true",
@@ -240,6 +323,11 @@ def main(argv: list[str] | None = None) -> int:
                 if r["target_ms"] is not None:
                     flag = "  OK" if r["median_ms"] <= r["target_ms"] else f"  > target {r['target_ms']:.0f} ms"
                 print(f"{r['query']:<{width}}  {r['median_ms']:9.1f} {r['min_ms']:8.1f} {r['rows']!s:>8}{flag}")
+        if args.grid:
+            folder = args.catalog_dir or Path(tmp)
+            folder.mkdir(parents=True, exist_ok=True)
+            sizes = [int(n) for n in args.grid_photos.split(",") if n]
+            report["grid"] = bench_grid(sizes, folder, args.before, args.rounds)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2, default=str))
     return 0

@@ -66,7 +66,7 @@ class GridDelegate(QStyledItemDelegate):
         # Straight to the Python model: no QVariant round trip per role and per cell.
         model = index.model()
         photo_model = model if isinstance(model, PhotoGridModel) else None
-        record = photo_model.record(index.row()) if photo_model is not None else index.data(RECORD_ROLE)
+        record = photo_model.painted_record(index.row()) if photo_model is not None else index.data(RECORD_ROLE)
         palette: QPalette = option.palette
         rect: QRect = option.rect
         state = option.state

@@ -1,24 +1,34 @@
 """The grid's model: the ordered photo ids of the current view, with records fetched page by page.
 
-The id list (one int per photo) is all the model holds for 100,000 photos; a record is read only when its row
-is painted, in pages of ``PAGE`` rows kept in a small LRU, and a thumbnail is requested only then too. Pixmaps
-are made here, on the GUI thread, from the ``QImage``s the loader decodes elsewhere.
+The id array (``IdList``: 8 bytes per photo) is all the model holds for 300,000 photos; a record is read only
+when its row is painted, in pages of ``PAGE`` rows kept in a small LRU, and a thumbnail is requested only then
+too. Pixmaps are made here, on the GUI thread, from the ``QImage``s the loader decodes elsewhere.
+
+Why a ``QStandardItemModel`` with no items: Qt's list view asks ``model->index(row)`` for every row when it
+lays out (and ``QAbstractListModel::index`` asks ``rowCount``); a ``rowCount`` written in Python is then
+called 300,000 times per layout (0.8 s). ``QStandardItemModel`` keeps the row count in C++
+(``setRowCount``: one null pointer per row, no item is ever created) so layout, selection and index look-ups
+never enter Python; only ``data`` and ``flags``, asked for the cells on screen, are Python. Changes that touch
+many rows repaint the rows on screen (``visible_rows``) instead of announcing every row.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from html import escape
 from typing import Any
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSignalBlocker, Qt, Signal
+from PySide6.QtGui import QImage, QPixmap, QStandardItemModel
 
 from artimuse_desktop.catalog.db import Catalog
 from artimuse_desktop.catalog.queries import records_by_ids
 from artimuse_desktop.catalog.records import PhotoRecord
 from artimuse_desktop.formatting import camera_name
+from artimuse_desktop.gui.id_list import IdList, runs
 from artimuse_desktop.gui.score_help import TECHNICAL, by_text, score_tooltip
 from artimuse_desktop.gui.thumbnail_loader import GRID, ImageLoader, ImageRequest, PixmapLRU
 
@@ -29,14 +39,19 @@ BURST_MEMBER_ROLE = int(Qt.ItemDataRole.UserRole) + 4  # True on a burst's other
 ID_ROLE = int(Qt.ItemDataRole.UserRole) + 5
 FAILED_ROLE = int(Qt.ItemDataRole.UserRole) + 6  # why the thumbnail could not be made
 
+log = logging.getLogger(__name__)
+
 _Index = QModelIndex | QPersistentModelIndex
+#: ``submit(fn, done, failed)``: run ``fn`` on a worker, then ``done(result)`` or ``failed(text)`` on the GUI thread
+Submit = Callable[[Callable[[], Any], Callable[[Any], None], Callable[[str], None]], object]
 
 
-class PhotoGridModel(QAbstractListModel):
+class PhotoGridModel(QStandardItemModel):
     """A list model over photo ids; see the module docstring for what is cached and why."""
 
     PAGE = 200
     MAX_PAGES = 40
+    MANY = 256  # more changed rows than this: repaint the visible rows instead of naming each
     records_fetched = Signal(int)  # how many records one page fetch read (tests and diagnostics)
 
     def __init__(
@@ -46,37 +61,56 @@ class PhotoGridModel(QAbstractListModel):
         parent: QObject | None = None,
         *,
         pixmap_budget: int = 192 * 1024 * 1024,
+        submit: Submit | None = None,
     ) -> None:
+        """``submit`` reads the pages to paint off the GUI thread (the window passes its ``TaskRunner``);
+        without it, pages are read on the GUI thread when painted."""
         super().__init__(parent)
         self.catalog = catalog
         self.loader = loader
-        self._ids: list[int] = []
-        self._row_of: dict[int, int] | None = None
+        self.setColumnCount(1)
+        self._ids = IdList()
+        #: (first, last) rows on screen, set by the view; None: every row may be visible
+        self.visible_rows: Callable[[], tuple[int, int] | None] | None = None
+        self._submit = submit
+        self._wanted: OrderedDict[int, None] = OrderedDict()  # pages to read for painting, newest last
+        self._page_in_flight: int | None = None
+        self._generation = 0  # bumped by set_ids and refresh_all: older page answers are dropped
         self._pages: OrderedDict[int, dict[int, PhotoRecord]] = OrderedDict()
         self._score_model: str | None = None
         self._pixmaps = PixmapLRU(pixmap_budget)
         self._failures: dict[int, str] = {}
         self._burst_counts: dict[int, int] = {}
-        self._burst_members: set[int] = set()
+        self._burst_members: frozenset[int] = frozenset()
         self._model_versions: dict[str, list[str]] = {}  # for the tooltips: which version gave a score
         loader.loaded.connect(self._on_loaded)
         loader.failed.connect(self._on_failed)
 
     # ------------------------------------------------------------------ ids
 
-    def set_ids(self, ids: Sequence[int], score_model: str | None = None) -> None:
+    def set_ids(self, ids: Sequence[int] | IdList, score_model: str | None = None) -> None:
         """Show these photos, in this order (pixmaps stay cached; records are read again)."""
         self.beginResetModel()
-        self._ids = list(ids)
-        self._row_of = None
+        self._ids = ids if isinstance(ids, IdList) else IdList(ids)
         self._pages.clear()
+        self._wanted.clear()
+        self._generation += 1
         if score_model is not None:
             self._score_model = score_model
+        with QSignalBlocker(self):  # inside a reset: no per-row insert/remove signals
+            self.setRowCount(len(self._ids))
         self.loader.forget_queued()
         self.endResetModel()
 
     def ids(self) -> list[int]:
-        return list(self._ids)
+        return self._ids.tolist()
+
+    def id_list(self) -> IdList:
+        """The shown ids (the array itself: no copy)."""
+        return self._ids
+
+    def count(self) -> int:
+        return len(self._ids)
 
     @property
     def score_model(self) -> str | None:
@@ -92,18 +126,80 @@ class PhotoGridModel(QAbstractListModel):
         return score_tooltip(record.score, model, self._model_versions.get(model, ()), record.error)
 
     def id_at(self, row: int) -> int | None:
-        return self._ids[row] if 0 <= row < len(self._ids) else None
+        return self._ids.at(row)
 
     def row_of(self, photo_id: int) -> int | None:
-        if self._row_of is None:
-            self._row_of = {pid: row for row, pid in enumerate(self._ids)}
-        return self._row_of.get(photo_id)
+        return self._ids.row_of(photo_id)
 
     def index_of(self, photo_id: int) -> QModelIndex:
         row = self.row_of(photo_id)
         return self.index(row, 0) if row is not None else QModelIndex()
 
     # ------------------------------------------------------------------ records
+
+    def painted_record(self, row: int) -> PhotoRecord | None:
+        """The record to paint, or None while its page is read in the background (the cell repaints when the
+        page arrives). Without a background reader, the page is read here."""
+        if not 0 <= row < len(self._ids):
+            return None
+        page_no = row // self.PAGE
+        page = self._pages.get(page_no)
+        if page is not None:
+            self._pages.move_to_end(page_no)
+            return page.get(self._ids.at(row) or 0)
+        if self._submit is None:
+            return self.record(row)
+        self._want_page(page_no)
+        return None
+
+    def _want_page(self, page_no: int) -> None:
+        self._wanted.pop(page_no, None)
+        self._wanted[page_no] = None  # newest last
+        if self._page_in_flight is None:
+            self._next_page()
+
+    def _next_page(self) -> None:
+        """Fetch the newest wanted page still on screen (pages scrolled past are dropped unread)."""
+        shown = self.visible_rows() if self.visible_rows is not None else None
+        while self._wanted and self._submit is not None:
+            page_no, _ = self._wanted.popitem(last=True)
+            first, last = page_no * self.PAGE, (page_no + 1) * self.PAGE - 1
+            if page_no in self._pages or (shown is not None and (last < shown[0] or first > shown[1])):
+                continue
+            self._page_in_flight = page_no
+            self._read_page(self._submit, page_no)
+            return
+        self._wanted.clear()
+
+    def _read_page(self, submit: Submit, page_no: int) -> None:
+        chunk = self._ids.slice(page_no * self.PAGE, (page_no + 1) * self.PAGE)
+        catalog, model, generation = self.catalog, self._score_model, self._generation
+
+        def read() -> list[PhotoRecord]:
+            with catalog.read() as session:
+                return records_by_ids(session, chunk, score_model=model)
+
+        def done(records: list[PhotoRecord]) -> None:
+            self._page_read(page_no, generation, records)
+
+        def failed(text: str) -> None:  # the cells stay blank; the next paint asks again
+            log.warning("cannot read grid page %d: %s", page_no, text)
+            self._page_in_flight = None
+
+        submit(read, done, failed)
+
+    def _page_read(self, page_no: int, generation: int, records: list[PhotoRecord]) -> None:
+        self._page_in_flight = None
+        if generation == self._generation and page_no not in self._pages:
+            self._store_page(page_no, {r.id: r for r in records})
+            first = page_no * self.PAGE
+            last = min(len(self._ids), first + self.PAGE) - 1
+            shown = self.visible_rows() if self.visible_rows is not None else None
+            if shown is not None:
+                first, last = max(first, shown[0]), min(last, shown[1])
+            if first <= last:
+                self.dataChanged.emit(self.index(first, 0), self.index(last, 0))
+        self._next_page()
 
     def record(self, row: int) -> PhotoRecord | None:
         if not 0 <= row < len(self._ids):
@@ -114,25 +210,30 @@ class PhotoGridModel(QAbstractListModel):
             page = self._fetch_page(page_no)
         else:
             self._pages.move_to_end(page_no)
-        return page.get(self._ids[row])
+        return page.get(self._ids.at(row) or 0)
 
     def record_for_id(self, photo_id: int) -> PhotoRecord | None:
+        """This photo's record: from a cached page, else read alone (one row, not the 200 of its page)."""
         row = self.row_of(photo_id)
-        if row is not None:
-            return self.record(row)
+        page = self._pages.get(row // self.PAGE) if row is not None else None
+        if page is not None and photo_id in page:
+            return page[photo_id]
         with self.catalog.read() as session:
             found = records_by_ids(session, [photo_id], score_model=self._score_model)
         return found[0] if found else None
 
     def _fetch_page(self, page_no: int) -> dict[int, PhotoRecord]:
-        chunk = self._ids[page_no * self.PAGE : (page_no + 1) * self.PAGE]
+        chunk = self._ids.slice(page_no * self.PAGE, (page_no + 1) * self.PAGE)
         with self.catalog.read() as session:
             page = {r.id: r for r in records_by_ids(session, chunk, score_model=self._score_model)}
+        self._store_page(page_no, page)
+        return page
+
+    def _store_page(self, page_no: int, page: dict[int, PhotoRecord]) -> None:
         self._pages[page_no] = page
         while len(self._pages) > self.MAX_PAGES:
             self._pages.popitem(last=False)
         self.records_fetched.emit(len(page))
-        return page
 
     def refresh_ids(self, photo_ids: Iterable[int]) -> None:
         """Re-read these photos' records (after a decision) and repaint their cells."""
@@ -143,29 +244,36 @@ class PhotoGridModel(QAbstractListModel):
                 fresh = records_by_ids(session, list(loaded), score_model=self._score_model)
             for record in fresh:
                 self._pages[loaded[record.id]][record.id] = record
-        if len(wanted) > 256 and self._ids:  # one signal for a big batch instead of one per photo
-            self.dataChanged.emit(self.index(0, 0), self.index(len(self._ids) - 1, 0))
+        rows = self._ids.rows_of(list(wanted))
+        if rows.shape[0] > self.MANY:  # one signal for a big batch instead of one per photo
+            self.repaint_visible()
             return
-        for pid in wanted:
-            row = self.row_of(pid)
-            if row is not None:
-                index = self.index(row, 0)
-                self.dataChanged.emit(index, index)
+        for first, last in runs(rows):
+            self.dataChanged.emit(self.index(first, 0), self.index(last, 0))
 
     def refresh_all(self) -> None:
         """Drop every cached record (scores changed): visible rows are re-read when next painted."""
         self._pages.clear()
-        if self._ids:
-            self.dataChanged.emit(self.index(0, 0), self.index(len(self._ids) - 1, 0))
+        self._generation += 1
+        self.repaint_visible()
+
+    def repaint_visible(self) -> None:
+        """Every row may have changed: say so for the rows on screen (the rest are read when painted)."""
+        if not len(self._ids):
+            return
+        shown = self.visible_rows() if self.visible_rows is not None else None
+        first, last = shown if shown is not None else (0, len(self._ids) - 1)
+        first, last = max(0, first), min(len(self._ids) - 1, last)
+        if first <= last:
+            self.dataChanged.emit(self.index(first, 0), self.index(last, 0))
 
     # ------------------------------------------------------------------ bursts and thumbnails
 
-    def set_bursts(self, counts: dict[int, int], members: set[int]) -> None:
+    def set_bursts(self, counts: Mapping[int, int], members: AbstractSet[int]) -> None:
         """``counts``: best frame id -> frames in its burst; ``members``: the other frames' ids."""
         self._burst_counts = dict(counts)
-        self._burst_members = set(members)
-        if self._ids:
-            self.dataChanged.emit(self.index(0, 0), self.index(len(self._ids) - 1, 0))
+        self._burst_members = frozenset(members)  # no copy when it is one already
+        self.repaint_visible()
 
     def burst_count(self, photo_id: int) -> int:
         return self._burst_counts.get(photo_id, 0)
@@ -221,9 +329,6 @@ class PhotoGridModel(QAbstractListModel):
             self.dataChanged.emit(index, index, [PIXMAP_ROLE, FAILED_ROLE])
 
     # ------------------------------------------------------------------ Qt model API
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._ids)
 
     def flags(self, index: _Index) -> Qt.ItemFlag:
         if not index.isValid():

@@ -2,23 +2,33 @@
 
 ``ListMode`` with left-to-right flow and wrapping draws exactly like ``IconMode`` but lays out 100,000 uniform
 items about twice as fast (measured: 0.12 s against 0.25 s), because Qt's icon mode keeps a free-position
-record per item. Culling keys are offered to ``key_handler`` before the list view's own handling (which would
-otherwise treat letters as type-ahead search).
+record per item. Culling keys are offered to ``key_handler`` before the list view's own handling, and the
+list view's type-ahead search is off (it would read every row's name: 300,000 Python calls per key).
+
+Selections are read and written as ranges of consecutive rows (``QItemSelection``), never row by row, and
+photo ids are mapped to rows through the model's ``IdList`` in one vectorised look-up, so restoring a
+selection of every photo after a re-sort costs milliseconds.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, QSize, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QKeySequence, QMouseEvent, QResizeEvent, QWheelEvent
+from PySide6.QtCore import QAbstractItemModel, QItemSelection, QItemSelectionModel, QSize, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence, QMouseEvent, QRegion, QResizeEvent, QWheelEvent
 from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
 
 from artimuse_desktop.gui.grid_delegate import GridDelegate
 from artimuse_desktop.gui.grid_model import PhotoGridModel
+from artimuse_desktop.gui.id_list import empty_rows, rows_in_runs, runs
+
+if TYPE_CHECKING:
+    from artimuse_desktop.gui.id_list import Rows
 
 MIN_THUMB = 80
 MAX_THUMB = 400
+BIG_SELECTION = 500  # selected rows from which a selection change repaints the whole viewport
 
 
 class GridView(QListView):
@@ -86,6 +96,22 @@ class GridView(QListView):
 
     # ------------------------------------------------------------------ ids
 
+    def setModel(self, model: QAbstractItemModel | None) -> None:
+        super().setModel(model)
+        if isinstance(model, PhotoGridModel):
+            model.visible_rows = self.visible_rows
+
+    def visible_rows(self) -> tuple[int, int] | None:
+        """The first and last row on screen, from the scroll position and the cell size (no layout query)."""
+        grid = self.gridSize()
+        if grid.width() <= 0 or grid.height() <= 0:
+            return None
+        columns = max(1, max(1, self.viewport().width() - 2) // grid.width())
+        top = self.verticalScrollBar().value()
+        first_line = max(0, top // grid.height() - 1)
+        last_line = (top + self.viewport().height()) // grid.height() + 1
+        return first_line * columns, (last_line + 1) * columns - 1
+
     def photo_model(self) -> PhotoGridModel | None:
         model = self.model()
         return model if isinstance(model, PhotoGridModel) else None
@@ -95,17 +121,21 @@ class GridView(QListView):
         index = self.currentIndex()
         return model.id_at(index.row()) if model is not None and index.isValid() else None
 
-    def selected_ids(self) -> list[int]:
-        """Selected ids in grid order (reads selection ranges: cheap even with everything selected)."""
-        model = self.photo_model()
-        if model is None:
-            return []
-        rows: set[int] = set()
+    def selected_rows(self) -> Rows:
+        """Selected rows, ascending (from the selection's ranges: cheap even with everything selected)."""
         selection = self.selectionModel().selection()
-        for i in range(selection.size()):
-            selection_range = selection.at(i)
-            rows.update(range(selection_range.top(), selection_range.bottom() + 1))
-        return [pid for pid in (model.id_at(row) for row in sorted(rows)) if pid is not None]
+        if selection.isEmpty():
+            return empty_rows()
+        spans = [(selection.at(i).top(), selection.at(i).bottom()) for i in range(selection.size())]
+        return rows_in_runs(spans)
+
+    def selected_count(self) -> int:
+        return int(self.selected_rows().shape[0])
+
+    def selected_ids(self) -> list[int]:
+        """Selected ids in grid order."""
+        model = self.photo_model()
+        return model.id_list().ids_at(self.selected_rows()) if model is not None else []
 
     def target_ids(self) -> list[int]:
         """What a key acts on: the selection, or the current photo when nothing is selected."""
@@ -129,21 +159,30 @@ class GridView(QListView):
         self.scrollTo(index)
         return True
 
-    def select_ids(self, photo_ids: list[int], current: int | None = None) -> None:
+    def select_ids(self, photo_ids: Sequence[int], current: int | None = None) -> None:
+        """Select these photos (one range per run of neighbouring rows) and make ``current`` current."""
         model = self.photo_model()
         if model is None:
             return
         selection = QItemSelection()
-        for pid in photo_ids:
-            index = model.index_of(pid)
-            if index.isValid():
-                selection.select(index, index)
+        for first, last in runs(model.id_list().rows_of(photo_ids)):
+            selection.select(model.index(first, 0), model.index(last, 0))
         self.selectionModel().select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
         if current is not None:
             index = model.index_of(current)
             if index.isValid():
                 self.selectionModel().setCurrentIndex(index, QItemSelectionModel.SelectionFlag.NoUpdate)
                 self.scrollTo(index)
+
+    def restore_selection(self, kept: Sequence[int], current: int | None) -> bool:
+        """After the view changed: select what is still shown of ``kept`` (else ``current``), keep ``current``
+        current. False when ``current`` is not shown any more."""
+        model = self.photo_model()
+        if model is None or current is None or model.row_of(current) is None:
+            return False
+        shown = model.id_list().rows_of(kept)
+        self.select_ids(model.id_list().ids_at(shown) if shown.shape[0] else [current], current)
+        return True
 
     def move_current(self, step: int) -> bool:
         """Select the next/previous photo (arrows in the loupe, auto-advance)."""
@@ -160,6 +199,17 @@ class GridView(QListView):
         return True
 
     # ------------------------------------------------------------------ events
+
+    def visualRegionForSelection(self, selection: QItemSelection) -> QRegion:
+        """A big selection repaints the viewport: Qt's own answer unites one rectangle per selected row
+        (0.15 s for "select all" at 100,000 photos, again when it is cleared)."""
+        rows = sum(selection.at(i).height() for i in range(min(selection.size(), BIG_SELECTION)))
+        if rows < BIG_SELECTION and selection.size() < BIG_SELECTION:
+            return super().visualRegionForSelection(selection)
+        return QRegion(self.viewport().rect())
+
+    def keyboardSearch(self, search: str) -> None:
+        """No type-ahead: photo names are not what a grid of photos is searched by (the search box is)."""
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.matches(QKeySequence.StandardKey.ZoomIn) or (

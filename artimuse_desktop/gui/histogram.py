@@ -13,6 +13,8 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from artimuse_desktop.catalog.collections import histogram_counts
+
 LOW, HIGH = 0.0, 100.0
 
 
@@ -54,13 +56,15 @@ class ScoreHistogram(QWidget):
     # ------------------------------------------------------------------ data
 
     def set_values(self, values: Sequence[float]) -> None:
-        counts = [0] * self.bins
-        width = (HIGH - LOW) / self.bins
-        for value in values:
-            index = int((min(HIGH, max(LOW, value)) - LOW) / width)
-            counts[min(self.bins - 1, index)] += 1
-        self._counts = counts
-        self._total = len(values)
+        """Bin raw scores (numpy; the window gets counts binned on a worker and calls ``set_counts``)."""
+        self.set_counts(histogram_counts(values, self.bins))
+
+    def set_counts(self, counts: Sequence[int]) -> None:
+        """Show counts already binned over 0–100 (``catalog.collections.histogram_counts``)."""
+        if len(counts) != self.bins:
+            raise ValueError(f"the histogram has {self.bins} bins, not {len(counts)}")
+        self._counts = [int(count) for count in counts]
+        self._total = sum(self._counts)
         self.update()
 
     def counts(self) -> list[int]:

@@ -30,9 +30,10 @@ from PySide6.QtWidgets import (
 )
 
 from artimuse_desktop import settings as settings_module
-from artimuse_desktop.catalog.collections import PhotoDetails, Stats, ViewQuery, ViewResult, choose_score_model
+from artimuse_desktop.catalog.collections import PhotoDetails, Stats, ViewQuery, choose_score_model
 from artimuse_desktop.catalog.db import Catalog
 from artimuse_desktop.catalog.records import PhotoRecord
+from artimuse_desktop.culling.bursts import burst_note
 from artimuse_desktop.gui import window_settings
 from artimuse_desktop.gui.changes import Changes
 from artimuse_desktop.gui.collections_panel import CollectionsPanel
@@ -54,7 +55,7 @@ from artimuse_desktop.gui.score_help import ScoreHelp
 from artimuse_desktop.gui.side_panel import SidePanel
 from artimuse_desktop.gui.tasks import IN_ORDER, TaskRunner
 from artimuse_desktop.gui.thumbnail_loader import PREVIEW, ImageLoader
-from artimuse_desktop.gui.view_loader import BurstQuery, ViewLoader
+from artimuse_desktop.gui.view_loader import BurstQuery, LoadedView, ViewLoader
 from artimuse_desktop.gui.view_modes import ViewModes
 from artimuse_desktop.gui.welcome import WelcomeView, pictures_folder
 from artimuse_desktop.gui.workers import JobResult
@@ -122,7 +123,8 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ construction
 
     def _build_widgets(self) -> None:
-        self.model = PhotoGridModel(self.catalog, self.loader, self)
+        pages = lambda fn, done, failed: self.tasks.submit("grid-page", fn, done, failed)  # noqa: E731
+        self.model = PhotoGridModel(self.catalog, self.loader, self, submit=pages)  # one page in flight at a time
         self.images = ImageStore(self.loader, self.model, self)
         self.grid = GridView(thumb_size=self.settings.thumbnail_size)
         self.grid.setModel(self.model)
@@ -240,6 +242,8 @@ class MainWindow(QMainWindow):
             self.model.refresh_all()
         if changes.photo_ids:
             self._decisions_shown(changes.photo_ids)
+        if changes.decisions or changes.photo_ids or changes.needs_view:
+            self.queries.forget_histogram()
         if changes.needs_view:
             self.reload_view()
         if changes.bursts or changes.score_model:
@@ -282,22 +286,20 @@ class MainWindow(QMainWindow):
             )
         )
 
-    def _view_loaded(self, result: ViewResult) -> None:
+    def _view_loaded(self, view: LoadedView) -> None:
+        result = view.result
         keep_current = self._pending_select or self.current_id()
-        keep_selected = self.grid.selected_ids()
         self._catalog_total = result.catalog_total
-        if result.ids != self.model.ids() or result.score_model != self.model.score_model:
-            self.model.set_ids(result.ids, result.score_model)
-            restore = [pid for pid in keep_selected if self.model.row_of(pid) is not None]
-            if keep_current is not None and self.model.row_of(keep_current) is not None:
-                self.grid.select_ids(restore or [keep_current], keep_current)
-            elif result.ids:
-                self.grid.select_id(result.ids[0])
+        if not view.ids.equals(self.model.id_list()) or result.score_model != self.model.score_model:
+            keep_selected = self.grid.selected_ids()
+            self.model.set_ids(view.ids, result.score_model)
+            if not self.grid.restore_selection(keep_selected, keep_current) and len(view.ids):
+                self.grid.select_id(view.ids.at(0) or 0)
         else:
             self.model.refresh_all()
         self._pending_select = None
-        self.filter_bar.set_counts(len(result.ids), result.collection_total)
-        self.filter_bar.set_histogram(result.histogram)
+        self.filter_bar.set_counts(len(view.ids), result.collection_total)
+        self.filter_bar.histogram.set_counts(view.histogram)
         self.views.update_welcome(self._catalog_total == 0)
         if self.current_id() is None:
             self.side_panel.show_data(None)
@@ -327,7 +329,7 @@ class MainWindow(QMainWindow):
 
     def _bursts_found(self, membership_changed: bool) -> None:
         bursts = self.queries.bursts
-        self.model.set_bursts({b.representative_id: b.count for b in bursts.bursts}, set(bursts.rest_ids))
+        self.model.set_bursts(bursts.counts, bursts.rest_ids)
         self.commands.update_enabled()
         if membership_changed:
             kind, _ = self.collections.selected()
@@ -353,6 +355,7 @@ class MainWindow(QMainWindow):
         if data.record.id != self.current_id():
             return
         self.side_panel.show_data(data)
+        self.side_panel.set_burst_note(burst_note(self.queries.bursts.by_member, data.record.id))
         pixmap, _ = self.images.best(data.record.id)
         if pixmap is not None:
             self.side_panel.set_preview(pixmap)
@@ -403,8 +406,8 @@ class MainWindow(QMainWindow):
         self.schedule_panel()
 
     def _selection_changed(self, *_: Any) -> None:
-        count = len(self.grid.selectionModel().selection().indexes()) if self.model.rowCount() < 5000 else None
-        if count and count > 1:
+        count = self.grid.selected_count()  # from the selection's ranges: O(ranges), not O(rows)
+        if count > 1:
             self.statusBar().showMessage(f"{count:,} photos selected", 2000)
 
     # ------------------------------------------------------------------ operations
