@@ -142,6 +142,7 @@ def test_a_smaller_cache_size_prunes_the_thumbnail_cache_at_once(qtbot: Any, win
 
     from artimuse_desktop import paths
 
+    qtbot.waitUntil(lambda: window.is_idle() and window.loader.idle(), timeout=10000)  # no thumbnail in flight
     filler = paths.thumbnails_dir() / "preview" / "zz"
     filler.mkdir(parents=True, exist_ok=True)
     for i in range(3):
@@ -150,6 +151,6 @@ def test_a_smaller_cache_size_prunes_the_thumbnail_cache_at_once(qtbot: Any, win
     def cache_bytes() -> int:
         return sum(p.stat().st_size for p in paths.thumbnails_dir().rglob("*.jpg"))
 
-    assert cache_bytes() > 2 * 1024 * 1024
+    assert sum(f.stat().st_size for f in filler.glob("*.jpg")) > 2 * 1024 * 1024
     window.apply_settings(dataclasses.replace(window.settings, cache_size_mb=1))
     qtbot.waitUntil(lambda: cache_bytes() <= 1024 * 1024, timeout=10000)
