@@ -14,9 +14,10 @@ How a run goes:
    are left alone: their photos' fate is unknown).
 5. **Decode** the rest in parallel (``analyse``): fingerprint, EXIF, a reduced decode for the 320 px grid
    thumbnail and the perceptual hash (with ``previews=True``, one JPEG draft at the 1600 px preview's size
-   writes the preview, and the grid thumbnail and hash come from it: one decode for both sizes). Results are written 200 rows per short transaction, each with the
-   ratings and labels of those photos' XMP sidecars (never over a decision already made), so a killed run
-   keeps them for every committed photo. Sidecars are untrusted input: a bad one is reported, never fatal.
+   writes the preview, and the grid thumbnail and hash come from it: one decode for both sizes). Results are
+   written 200 rows per short transaction, each with the ratings and labels of those photos' XMP sidecars
+   (never over a decision already made), so a killed run keeps them for every committed photo. Sidecars are
+   untrusted input: a bad one is reported, never fatal.
 
 Parallelism: threads by default. Pillow, libjpeg-turbo, LibRaw and libheif release the GIL while decoding,
 which is where the time goes; measured on the bench (24 MP JPEGs), threads were as fast as processes on two
