@@ -286,3 +286,16 @@ class NameAllocator:
             number += 1
             if number > 100_000:  # pragma: no cover - a folder with 100k copies of one name
                 raise TemplateError(f"no free name for {stem} in {self.dest}")
+
+
+def names_by_casefold(folder: Path) -> dict[str, list[str]]:
+    """The folder's entries by case-folded name (a case-sensitive folder may hold IMG.xmp and IMG.XMP);
+    an unreadable folder lists as empty."""
+    names: dict[str, list[str]] = {}
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                names.setdefault(entry.name.casefold(), []).append(entry.name)
+    except OSError:
+        pass
+    return names

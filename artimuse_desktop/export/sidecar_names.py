@@ -16,12 +16,12 @@ sidecar name does not change with the selection. An existing sidecar whose name 
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from artimuse_desktop.export.naming import names_by_casefold
 from artimuse_desktop.export.plan import RAW_EXTENSIONS, RENDERED_EXTENSIONS
 
 STYLES = ("lightroom", "darktable")
@@ -43,18 +43,6 @@ class SidecarName:
     owner: Path | None = None  # the RAW partner owning the shared sidecar, when ``path`` is None
 
 
-def _folder_names(folder: Path) -> dict[str, list[str]]:
-    """The folder's entries by case-folded name (a case-sensitive folder may hold IMG.xmp and IMG.XMP)."""
-    names: dict[str, list[str]] = {}
-    try:
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                names.setdefault(entry.name.casefold(), []).append(entry.name)
-    except OSError:
-        pass
-    return names
-
-
 def _reuse_case_variant(folder: Path, wanted: str, listing: dict[str, list[str]], shared: bool = False) -> Path:
     """``wanted``, or an existing name differing only in case when no other claimant wants that name in any case
     (``shared``): ``IMG_0001.JPG`` reuses Capture One's ``IMG_0001.XMP``, but never another photo's sidecar."""
@@ -69,7 +57,7 @@ def sidecar_path(photo: str | Path, style: str = "lightroom") -> Path:
     check_style(style)
     path = Path(photo)
     wanted = (path.stem if style == "lightroom" else path.name) + ".xmp"
-    return _reuse_case_variant(path.parent, wanted, _folder_names(path.parent))
+    return _reuse_case_variant(path.parent, wanted, names_by_casefold(path.parent))
 
 
 def _stem_key(path: Path) -> str:
@@ -155,7 +143,7 @@ def plan_sidecar_names(
         wanted_by_folder.setdefault(photo.parent, []).append(photo)
     plans: dict[Path, SidecarName] = {}
     for folder, mine in wanted_by_folder.items():
-        listing = _folder_names(folder)
+        listing = names_by_casefold(folder)
         state = _Folder(list(by_folder[folder]), style)
         names = state.names()
         counts = Counter(name.casefold() for name in names.values())

@@ -27,6 +27,7 @@ from artimuse_desktop.catalog.db import Catalog
 from artimuse_desktop.catalog.filters import PhotoFilter
 from artimuse_desktop.catalog.models import STATUS_ERROR, STATUS_OK, STATUS_TRASHED, Photo
 from artimuse_desktop.errors import ExportError
+from artimuse_desktop.export.naming import names_by_casefold
 from artimuse_desktop.export.plan import STEM_SIDECAR_EXTENSIONS
 from artimuse_desktop.vocabulary import FLAG_REJECT
 
@@ -92,17 +93,6 @@ def _own_sidecars(path: Path, leaving: set[str], listing: dict[str, list[str]]) 
     return found
 
 
-def _listing(folder: Path) -> dict[str, list[str]]:
-    names: dict[str, list[str]] = {}
-    try:
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                names.setdefault(entry.name.casefold(), []).append(entry.name)
-    except OSError:
-        pass
-    return names
-
-
 def plan_trash(catalog: Catalog, photo_ids: Sequence[int] | None = None, flt: PhotoFilter | None = None) -> TrashPlan:
     """The rejected photos (optionally among ``photo_ids`` and/or matching ``flt``) whose files exist."""
     base = flt if flt is not None else PhotoFilter()
@@ -123,7 +113,7 @@ def plan_trash(catalog: Catalog, photo_ids: Sequence[int] | None = None, flt: Ph
         if not os.path.lexists(path):
             continue
         if path.parent not in listings:
-            listings[path.parent] = _listing(path.parent)
+            listings[path.parent] = names_by_casefold(path.parent)
         sidecars = [s for s in _own_sidecars(path, leaving, listings[path.parent]) if str(s) not in claimed]
         claimed.update(str(s) for s in sidecars)  # a sidecar shared by two rejects is listed once
         items.append(TrashItem(record.id, path, tuple(sidecars)))

@@ -23,6 +23,7 @@ from typing import Any, cast
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeyEvent, QKeySequence
 
+from artimuse_desktop.gui import help_dialogs
 from artimuse_desktop.vocabulary import LABELS, Flag
 
 WINDOW = "window"
@@ -176,7 +177,13 @@ def _commands() -> tuple[Command, ...]:
             lambda w, _: w.start_scoring(rescore=True, ids=w.target_ids()),
             "Score",
         ),
-        Command("help.keys", "Keyboard shortcuts", lambda w, _: w.show_keys(), "Help", ("std:HelpContents",)),
+        Command(
+            "help.keys",
+            "Keyboard shortcuts",
+            lambda w, _: help_dialogs.show_keys(w, help_rows()),
+            "Help",
+            ("std:HelpContents",),
+        ),
         Command(
             "help.score",
             "What the score means",
@@ -184,8 +191,10 @@ def _commands() -> tuple[Command, ...]:
             "Help",
             tip="Which model gave the shown score, its version and scale, and what an absent score means",
         ),
-        Command("help.log", "Open log folder", lambda w, _: w.open_log_folder(), "Help"),
-        Command("help.about", "About ArtiMuse Desktop", lambda w, _: w.show_about(), "Help"),
+        Command("help.log", "Open log folder", lambda w, _: help_dialogs.open_log_folder(), "Help"),
+        Command(
+            "help.about", "About ArtiMuse Desktop", lambda w, _: help_dialogs.show_about(w, w.catalog.path), "Help"
+        ),
     )
 
 

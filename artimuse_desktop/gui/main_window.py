@@ -14,14 +14,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QSignalBlocker, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDesktopServices, QKeyEvent, QShowEvent
+from PySide6.QtCore import QModelIndex, QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeyEvent, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QSlider,
     QSplitter,
     QStackedWidget,
@@ -38,7 +37,7 @@ from artimuse_desktop.gui import window_settings
 from artimuse_desktop.gui.changes import Changes
 from artimuse_desktop.gui.collections_panel import CollectionsPanel
 from artimuse_desktop.gui.command_actions import CommandActions
-from artimuse_desktop.gui.commands import COMMANDS, help_rows
+from artimuse_desktop.gui.commands import COMMANDS
 from artimuse_desktop.gui.compare import CompareView
 from artimuse_desktop.gui.critique_control import CritiqueControl
 from artimuse_desktop.gui.culling import WRITES, CullingController
@@ -536,25 +535,6 @@ class MainWindow(QMainWindow):
         with QSignalBlocker(self.size_slider):
             self.size_slider.setValue(size)
         self.settings.thumbnail_size = size
-
-    def show_keys(self) -> None:
-        rows = "".join(f"<tr><td><b>{r.keys}</b>&nbsp;&nbsp;</td><td>{r.action}</td></tr>" for r in help_rows())
-        QMessageBox.information(self, "Keyboard shortcuts", f"<table>{rows}</table>")
-
-    def open_log_folder(self) -> None:
-        from artimuse_desktop import paths
-
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(paths.log_dir())))
-
-    def show_about(self) -> None:
-        from artimuse_desktop import __version__
-
-        QMessageBox.about(
-            self,
-            "About ArtiMuse Desktop",
-            f"ArtiMuse Desktop {__version__}\nOffline photo culling with aesthetic scores.\n"
-            f"Catalog: {self.catalog.path}",
-        )
 
     # ------------------------------------------------------------------ settings (gui.window_settings)
 
