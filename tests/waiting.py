@@ -7,7 +7,9 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from types import CodeType, FrameType, FunctionType, MethodType
+from typing import Any
 
 
 def _code(function: Callable[..., object]) -> CodeType:
@@ -38,3 +40,24 @@ def wait_until(condition: Callable[[], bool], timeout: float = 20.0, what: str =
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
         threading.Event().wait(0.005)
+
+
+def kill_when_parked(process: Any, marker: Path, what: str, timeout: float) -> None:
+    """SIGKILL ``process`` once it wrote ``marker`` (parked at the step under test); fail if it ended first."""
+    import pytest
+
+    try:
+        wait_until(lambda: marker.exists() or process.poll() is not None, timeout=timeout, what=what)
+        if process.poll() is not None:
+            _out, err = process.communicate()
+            pytest.fail(f"the run ended before {what} (rc {process.returncode}): {err.decode()}")
+        process.kill()
+        process.wait()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
+    assert process.returncode == -9

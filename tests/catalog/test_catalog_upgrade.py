@@ -30,7 +30,7 @@ from artimuse_desktop.catalog.models import Base
 from artimuse_desktop.errors import CatalogError
 from tests.catalog.frozen import FROZEN, assert_frozen_data, decision_sources, frozen_copy, raw_state
 from tests.catalog.places import small_tmpfs
-from tests.waiting import wait_until
+from tests.waiting import kill_when_parked
 
 GATED_RUN = Path(__file__).with_name("gated_run.py")
 
@@ -49,21 +49,7 @@ def _kill_when_parked(tmp_path: Path, statement_start: str, argv: list[str]) -> 
     os.mkfifo(gate)
     command = [sys.executable, str(GATED_RUN), str(marker), str(gate), statement_start, "--", *argv]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        wait_until(lambda: marker.exists() or process.poll() is not None, timeout=120, what="the parked step")
-        if process.poll() is not None:
-            _out, err = process.communicate()
-            pytest.fail(f"the run ended before {statement_start!r} (rc {process.returncode}): {err.decode()}")
-        process.kill()
-        process.wait()
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        assert process.stdout is not None and process.stderr is not None
-        process.stdout.close()
-        process.stderr.close()
-    assert process.returncode == -9
+    kill_when_parked(process, marker, f"{statement_start!r}", timeout=120)
     return marker.read_text()
 
 

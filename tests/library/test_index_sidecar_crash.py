@@ -17,7 +17,7 @@ from artimuse_desktop.catalog.filters import SortSpec
 from artimuse_desktop.library.indexer import BATCH_SIZE
 from tests.factory import write_jpeg
 from tests.library.hostile_xmp import sidecar
-from tests.waiting import wait_until
+from tests.waiting import kill_when_parked
 
 PARKED_CLI = Path(__file__).with_name("parked_cli.py")
 REPO = Path(__file__).resolve().parents[2]
@@ -48,21 +48,7 @@ def test_kill_9_after_the_first_batch_keeps_its_sidecar_decisions(tmp_path: Path
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    try:
-        wait_until(lambda: marker.exists() or process.poll() is not None, timeout=200, what="the second batch")
-        if process.poll() is not None:
-            _out, err = process.communicate()
-            pytest.fail(f"index ended before its second batch (rc {process.returncode}): {err.decode()}")
-        process.kill()
-        process.wait()
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        assert process.stdout is not None and process.stderr is not None
-        process.stdout.close()
-        process.stderr.close()
-    assert process.returncode == -9
+    kill_when_parked(process, marker, "its second batch", timeout=200)
 
     committed = _rows(catalog_path)
     assert len(committed) == BATCH_SIZE  # exactly the first batch: killed before the second was written
