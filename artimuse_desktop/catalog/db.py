@@ -9,6 +9,10 @@ that holds photos before it is upgraded. Opening a current catalog costs one que
 compared with ``catalog.revisions``); Alembic is imported only for an upgrade, the ORM and the models with the
 first session. A catalog in a place that cannot be written is refused to writers with the reason, and opened
 read-only for readers (``open_catalog_for_reading``, ``catalog.access``).
+
+A studio's shared catalog lives on PostgreSQL instead (``--catalog postgresql+psycopg://USER@HOST/DB``,
+``catalog.location``): the same models and migrations, a pooled engine that pings before use, the upgrade in one
+transaction under an advisory lock (``catalog.upgrade``), no file copy (pg_dump is the backup there).
 """
 
 from __future__ import annotations
@@ -23,9 +27,10 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DatabaseError, OperationalError
+from sqlalchemy.exc import DatabaseError, OperationalError, ProgrammingError
 
 from artimuse_desktop.catalog.access import READ_ONLY_HINT, read_only_uri, why_not_writable
+from artimuse_desktop.catalog.location import CatalogLocation, parse_location
 from artimuse_desktop.catalog.revisions import head_revision, known_revisions
 from artimuse_desktop.errors import CatalogError, CatalogTooNewError
 
@@ -85,7 +90,50 @@ def _current_revision(engine: Engine) -> str | None:
             if "no such table" in str(exc.orig):
                 return None
             raise
+        except ProgrammingError as exc:
+            if getattr(exc.orig, "sqlstate", None) == "42P01":  # PostgreSQL: undefined table
+                return None
+            raise
     return None if row is None else str(row[0])
+
+
+SERVER_HINT = (
+    "check that the PostgreSQL server is running and reachable, and the URL's user, host, port and database "
+    "(postgresql+psycopg://USER@HOST:PORT/DATABASE)"
+)
+
+
+def _server_engine(location: CatalogLocation, read_only: bool, backends: set[int]) -> Engine:
+    """A pooled psycopg 3 engine; connections are checked before use (a server restart costs one retry)."""
+    try:
+        import psycopg  # noqa: F401
+    except ImportError as exc:
+        raise CatalogError(
+            f"cannot open the catalog {location}: the PostgreSQL driver psycopg 3 is not installed",
+            hint='install the studio extra: pip install "artimuse-desktop[studio]"',
+        ) from exc
+    connect_args: dict[str, Any] = {"connect_timeout": 10, "application_name": "ArtiMuse Desktop"}
+    if read_only:
+        connect_args["options"] = "-c default_transaction_read_only=on"
+    assert location.url is not None
+    engine = create_engine(
+        location.url, pool_pre_ping=True, pool_size=5, max_overflow=10, pool_recycle=1800, connect_args=connect_args
+    )
+
+    def note_backend(dbapi_connection: Any, _record: Any) -> None:
+        """Remember each pooled connection's server process: ``catalog.watch`` tells our commits by it."""
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            backends.add(int(cursor.fetchone()[0]))
+        dbapi_connection.rollback()
+
+    event.listen(engine, "connect", note_backend)
+    return engine
+
+
+def _reason(exc: BaseException) -> str:
+    """The driver's message on one line (psycopg's span several)."""
+    return " ".join(str(getattr(exc, "orig", None) or exc).split())
 
 
 def _read_only_engine(path: Path) -> Engine:
@@ -100,33 +148,32 @@ def _read_only_engine(path: Path) -> Engine:
 
 
 class Catalog:
-    """A handle on one catalog file; cheap to share between threads (sessions are not).
+    """A handle on one catalog (a SQLite file or a PostgreSQL database); cheap to share between threads
+    (sessions are not).
 
-    ``read_only`` opens it without writing anything (no upgrade, ``write()`` refused); ``notices`` holds what
-    the open did that the user should hear of once (where a copy was kept before an upgrade)."""
+    ``location`` names it in messages (a URL's password hidden), ``dialect`` is ``sqlite`` or ``postgresql``;
+    ``path`` is the file (None on PostgreSQL) and ``url`` the full URL (None for a file): what another process
+    passes to open the same catalog. ``read_only`` opens it without writing anything (no upgrade, ``write()``
+    refused); ``notices`` holds what the open did that the user should hear of once (where a copy was kept
+    before an upgrade)."""
 
-    def __init__(self, path: str | Path, *, migrate: bool = True, read_only: bool = False) -> None:
-        self.path = Path(path).expanduser().absolute()
+    def __init__(self, path: str | Path | CatalogLocation, *, migrate: bool = True, read_only: bool = False) -> None:
+        place = parse_location(path)
+        self.place = place
+        self.location = place.printable
+        self.dialect = place.dialect
+        self.path: Path | None = place.path
+        self.url: str | None = place.url
         self.read_only_reason: str | None = None
         self.notices: list[str] = []
         self.backup_path: Path | None = None
-        _check_is_sqlite(self.path)
-        if read_only:
-            self.read_only_reason = why_not_writable(self.path) or "it was opened for reading only"
-            self.engine = _read_only_engine(self.path)
+        #: PostgreSQL: the server processes of this catalog's pooled connections (``catalog.watch``).
+        self.backend_pids: set[int] = set()
+        if place.path is None:
+            self.read_only_reason = "it was opened for reading only" if read_only else None
+            self.engine = _server_engine(place, read_only, self.backend_pids)
         else:
-            reason = why_not_writable(self.path)
-            if reason is not None:
-                raise CatalogError(f"cannot write to the catalog {self.path}: {reason}", hint=READ_ONLY_HINT)
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise CatalogError(f"cannot create the folder for the catalog {self.path}: {exc}") from exc
-            self.engine = create_engine(
-                f"sqlite:///{self.path}",
-                connect_args={"check_same_thread": False, "timeout": 30},
-            )
-            event.listen(self.engine, "connect", _set_pragmas)
+            self._open_file(place.path, read_only)
         self._session_factory: sessionmaker[Session] | None = None
         self._factory_lock = threading.Lock()
         self._write_lock = threading.RLock()
@@ -136,11 +183,28 @@ class Catalog:
         except (DatabaseError, sqlite3.DatabaseError) as exc:
             self.engine.dispose()
             raise CatalogError(
-                f"cannot open the catalog {self.path}: {exc.orig if hasattr(exc, 'orig') else exc}"
+                f"cannot open the catalog {self.location}: {_reason(exc)}",
+                hint=SERVER_HINT if self.dialect == "postgresql" else None,
             ) from exc
         except Exception:
             self.engine.dispose()
             raise
+
+    def _open_file(self, path: Path, read_only: bool) -> None:
+        _check_is_sqlite(path)
+        if read_only:
+            self.read_only_reason = why_not_writable(path) or "it was opened for reading only"
+            self.engine = _read_only_engine(path)
+            return
+        reason = why_not_writable(path)
+        if reason is not None:
+            raise CatalogError(f"cannot write to the catalog {path}: {reason}", hint=READ_ONLY_HINT)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CatalogError(f"cannot create the folder for the catalog {path}: {exc}") from exc
+        self.engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(self.engine, "connect", _set_pragmas)
 
     @property
     def read_only(self) -> bool:
@@ -150,7 +214,7 @@ class Catalog:
         current = _current_revision(self.engine)
         if current is not None and current not in known_revisions():
             raise CatalogTooNewError(
-                f"the catalog {self.path} was written by a newer version of ArtiMuse Desktop "
+                f"the catalog {self.location} was written by a newer version of ArtiMuse Desktop "
                 f"(schema {current}); it was left untouched",
                 hint="update ArtiMuse Desktop, or open another catalog with --catalog",
             )
@@ -158,14 +222,20 @@ class Catalog:
             return
         if self.read_only:
             raise CatalogError(
-                f"cannot read the catalog {self.path}: it is at schema {current or 'none'} and needs an upgrade "
+                f"cannot read the catalog {self.location}: it is at schema {current or 'none'} and needs an upgrade "
                 f"to {head_revision()} first, which needs writing, but {self.read_only_reason}",
                 hint="open it once where it can be written (or copy it to a writable folder), then try again",
             )
-        from artimuse_desktop.catalog.upgrade import upgrade_to_head
+        from artimuse_desktop.catalog.upgrade import upgrade_server_to_head, upgrade_to_head
 
         with self._write_lock:
-            result = upgrade_to_head(self.path, _set_pragmas)
+            if self.path is None:
+                result = upgrade_server_to_head(self.engine, self.location)
+            else:
+                result = upgrade_to_head(self.path, _set_pragmas)
+        if result.notice is not None:
+            self.notices.append(result.notice)
+            log.warning("%s", result.notice)
         if result.backup is not None:
             self.backup_path = result.backup
             notice = (
@@ -206,7 +276,9 @@ class Catalog:
     def write(self) -> Iterator[Session]:
         """A short write transaction under the one-writer lock; commits on success, rolls back on error."""
         if self.read_only_reason is not None:
-            raise CatalogError(f"cannot write to the catalog {self.path}: {self.read_only_reason}", hint=READ_ONLY_HINT)
+            raise CatalogError(
+                f"cannot write to the catalog {self.location}: {self.read_only_reason}", hint=READ_ONLY_HINT
+            )
         with self._write_lock:
             session = self._sessions()
             try:
@@ -214,7 +286,7 @@ class Catalog:
                 session.commit()
             except OperationalError as exc:
                 session.rollback()
-                raise CatalogError(f"could not write to the catalog {self.path}: {exc.orig}") from exc
+                raise CatalogError(f"could not write to the catalog {self.location}: {_reason(exc)}") from exc
             except BaseException:
                 session.rollback()
                 raise
@@ -222,8 +294,13 @@ class Catalog:
                 session.close()
 
     def integrity_check(self) -> str:
+        """``ok``, or what is wrong: SQLite's own check of the file; on PostgreSQL (which checks its pages
+        itself) that the server answers and the catalog has its schema."""
         with self.engine.connect() as connection:
-            return str(connection.execute(text("PRAGMA integrity_check")).scalar())
+            if self.dialect == "sqlite":
+                return str(connection.execute(text("PRAGMA integrity_check")).scalar())
+            revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            return "ok" if revision in known_revisions() else f"unknown schema revision {revision}"
 
     def close(self) -> None:
         self.engine.dispose()
@@ -235,23 +312,27 @@ class Catalog:
         self.close()
 
 
-def _resolve(path: str | Path | None) -> Path:
+def _resolve(path: str | Path | None) -> CatalogLocation:
     if path is None:
         from artimuse_desktop import paths
 
-        return Path(paths.default_catalog_path())
-    return Path(path)
+        path = paths.default_catalog_path()
+    return parse_location(path)
 
 
 def open_catalog(path: str | Path | None = None) -> Catalog:
-    """Open (creating or migrating) the catalog at ``path``, or the default one."""
+    """Open (creating or migrating) the catalog at ``path`` (a file or a PostgreSQL URL), or the default one."""
     return Catalog(_resolve(path))
 
 
 def open_catalog_for_reading(path: str | Path | None = None) -> Catalog:
     """Open an existing catalog for a command that only reads: as usual where it can be written (upgrading it
-    if needed), read-only where it cannot (a read-only folder, file or disk), instead of failing there."""
-    resolved = Path(_resolve(path)).expanduser().absolute()
+    if needed), read-only where it cannot (a read-only folder, file or disk), instead of failing there. A
+    PostgreSQL catalog opens as usual: the server decides what this user may do."""
+    place = _resolve(path)
+    if place.path is None:
+        return Catalog(place)
+    resolved = place.path
     if not resolved.exists():
         raise CatalogError(f"no catalog at {resolved}", hint="index a folder first: artimuse-desktop index PATH")
     return Catalog(resolved, read_only=why_not_writable(resolved) is not None)

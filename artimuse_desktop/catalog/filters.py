@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, literal_column, or_, select, text
+from sqlalchemy import Boolean, ColumnElement, Select, and_, bindparam, false, func, literal_column, or_, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from artimuse_desktop.catalog.models import (
     STATUS_ERROR,
@@ -86,30 +88,59 @@ class SortSpec:
 # --------------------------------------------------------------------------- conditions
 
 _FTS_WORD = re.compile(r"\w+", re.UNICODE)
+_TS_WORD = re.compile(r"[^\W_]+", re.UNICODE)  # PostgreSQL's parser splits on "_" (so does FTS5's tokenizer)
+#: The text search configuration of migration 0001 on PostgreSQL: 'simple' without diacritics.
+TS_CONFIG = "artimuse_critique"
 
 
-def fts_query(user_text: str) -> str | None:
-    """Turn free text into a safe FTS5 query: every word must appear, as a prefix."""
+def fts_query(user_text: str, dialect: str = "sqlite") -> str | None:
+    """Turn free text into a safe full-text query: every word must appear, as a prefix. An FTS5 MATCH query
+    on SQLite, a ``to_tsquery`` text on PostgreSQL."""
+    if dialect == "postgresql":
+        terms = _TS_WORD.findall(user_text)
+        return " & ".join(f"'{term}':*" for term in terms) if terms else None
     words = _FTS_WORD.findall(user_text)
     return " AND ".join(f'"{word}"*' for word in words) if words else None
+
+
+class CritiqueMatch(ColumnElement[bool]):
+    """``attribute_scores`` rows whose critique holds every word of ``search`` as a prefix: the FTS5 table on
+    SQLite, the GIN-indexed tsvector on PostgreSQL (chosen when the statement is compiled)."""
+
+    type = Boolean()
+    inherit_cache = False  # the words are not part of a cache key: such statements are compiled each time
+
+    def __init__(self, search: str) -> None:
+        self.search = search
+
+
+@compiles(CritiqueMatch)
+def _critique_match_fts5(element: CritiqueMatch, compiler: SQLCompiler, **kw: Any) -> str:
+    match = compiler.process(bindparam("fts_match", fts_query(element.search), unique=True), **kw)
+    return f"attribute_scores.id IN (SELECT rowid FROM critique_fts WHERE critique_fts MATCH {match})"
+
+
+@compiles(CritiqueMatch, "postgresql")
+def _critique_match_tsvector(element: CritiqueMatch, compiler: SQLCompiler, **kw: Any) -> str:
+    terms = fts_query(element.search, "postgresql")
+    if terms is None:  # only underscores: no word to look for
+        return "false"
+    query = compiler.process(bindparam("fts_match", terms, unique=True), **kw)
+    return (
+        f"to_tsvector('{TS_CONFIG}'::regconfig, attribute_scores.critique) "
+        f"@@ to_tsquery('{TS_CONFIG}'::regconfig, {query})"
+    )
 
 
 def _search_condition(search: str) -> ColumnElement[bool]:
     needle = search.strip()
     escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     conditions: list[ColumnElement[bool]] = [Photo.filename.ilike(f"%{escaped}%", escape="\\")]
-    match = fts_query(needle)
-    if match:
+    if fts_query(needle):
         critique_photo_ids = (
             select(Assessment.photo_id)
             .join(AttributeScore, AttributeScore.assessment_id == Assessment.id)
-            .where(
-                AttributeScore.id.in_(
-                    select(literal_column("rowid"))
-                    .select_from(text("critique_fts"))
-                    .where(text("critique_fts MATCH :fts_match"))
-                )
-            )
+            .where(CritiqueMatch(needle))
         )
         conditions.append(Photo.id.in_(critique_photo_ids))
     return or_(*conditions)
@@ -127,6 +158,13 @@ def _folder_condition(folder: str, recursive: bool) -> ColumnElement[bool]:
         Photo.folder == folder,
         and_(literal_column("photos.folder") >= lower, literal_column("photos.folder") < upper),
     )
+
+
+def _id_condition(ids: Sequence[int]) -> ColumnElement[bool]:
+    """``photos.id IN (...)`` with the ids written into the statement, not bound one by one: a collection of
+    bursts or duplicates can hold more ids than SQLite (32,766) or psycopg (65,535) takes parameters."""
+    values = [int(photo_id) for photo_id in ids]
+    return Photo.id.in_(bindparam("photo_ids", values, expanding=True, literal_execute=True, unique=True))
 
 
 def _needs_score(flt: PhotoFilter) -> bool:
@@ -222,11 +260,8 @@ def filtered_select(
     conditions = _decision_conditions(flt) + _assessment_conditions(flt, score, score_model)
     if flt.search and flt.search.strip():
         conditions.append(_search_condition(flt.search))
-        match = fts_query(flt.search)
-        if match:
-            params["fts_match"] = match
     if flt.ids is not None:
-        conditions.append(Photo.id.in_(list(flt.ids)) if flt.ids else false())
+        conditions.append(_id_condition(flt.ids) if flt.ids else false())
     return stmt.where(*conditions), score, params
 
 

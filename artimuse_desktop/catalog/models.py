@@ -6,6 +6,11 @@ Decisions (flag, rating, colour label) sit on the photo row: a rename or move up
 survive it. Each decision says where it came from (``*_source``: made here, read from a sidecar, or read from
 the file itself), so a value read from the file gives way to a sidecar's, and neither ever replaces one made
 here. Assessments are per (photo, model, model version) so several models coexist.
+
+Several people may cull one shared catalog (schema 0004): each decision event names its user, each user has
+their own undo position, and batch numbers come from ``decision_batches`` (an autoincrement id, a sequence on
+PostgreSQL) so two processes never share one. A library root keeps the path it was first indexed at; other
+computers that mount the same folder elsewhere record where in ``root_locations``.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -75,6 +81,22 @@ class LibraryRoot(Base):
     last_scan_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     photos: Mapped[list[Photo]] = relationship(back_populates="root")
+    locations: Mapped[list[RootLocation]] = relationship(
+        back_populates="root", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class RootLocation(Base):
+    """Where one computer (``identity.machine_id``) sees a library root, when not at the root's own path."""
+
+    __tablename__ = "root_locations"
+
+    root_id: Mapped[int] = mapped_column(ForeignKey("library_roots.id", ondelete="CASCADE"), primary_key=True)
+    machine: Mapped[str] = mapped_column(String(128), primary_key=True)
+    path: Mapped[str] = mapped_column(PathType)
+    mapped_at: Mapped[datetime] = mapped_column(DateTime)
+
+    root: Mapped[LibraryRoot] = relationship(back_populates="locations")
 
 
 class Photo(Base):
@@ -94,7 +116,7 @@ class Photo(Base):
     path: Mapped[str] = mapped_column(PathType, unique=True)
     folder: Mapped[str] = mapped_column(PathType, index=True)
     filename: Mapped[str] = mapped_column(Text, index=True)
-    size: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(Integer().with_variant(BigInteger(), "postgresql"))  # files over 2 GiB
     mtime: Mapped[float] = mapped_column(Float)
     fingerprint: Mapped[str | None] = mapped_column(String(64), index=True)
     format: Mapped[str | None] = mapped_column(String(16))
@@ -136,9 +158,10 @@ class Photo(Base):
 
 
 class DecisionEvent(Base):
-    """Append-only log of decisions: undo/redo across restarts and an audit of what changed when."""
+    """Append-only log of decisions: undo/redo across restarts and an audit of who changed what when."""
 
     __tablename__ = "decision_events"
+    __table_args__ = (Index("ix_decision_events_user_batch", "user_name", "batch"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), index=True)
@@ -147,6 +170,30 @@ class DecisionEvent(Base):
     new_value: Mapped[str | None] = mapped_column(String(16))
     batch: Mapped[int] = mapped_column(Integer, index=True)  # one user action may change many photos
     at: Mapped[datetime] = mapped_column(DateTime)
+    # Who decided (identity.current_user); NULL: recorded before 0004, part of every user's history.
+    user_name: Mapped[str | None] = mapped_column(String(128))
+
+
+class DecisionBatch(Base):
+    """One user action's batch number, handed out by the database so concurrent writers never share one."""
+
+    __tablename__ = "decision_batches"
+    # Never reuse the number of a dropped redo batch.
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_name: Mapped[str | None] = mapped_column(String(128))
+    at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class UndoPosition(Base):
+    """Each user's undo pointer: the batch of their last applied (not undone) action; ``""`` is the one
+    position of catalogs before 0004, where a user without a row of their own starts."""
+
+    __tablename__ = "undo_positions"
+
+    user_name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    batch: Mapped[int] = mapped_column(Integer)
 
 
 class Assessment(Base):

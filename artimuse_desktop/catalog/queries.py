@@ -22,6 +22,7 @@ from artimuse_desktop.catalog.models import (
     Photo,
 )
 from artimuse_desktop.catalog.records import AssessmentRecord, AttributeRecord, MeasureRecord, PhotoRecord
+from artimuse_desktop.catalog.root_locations import RootMap, root_map
 
 DEFAULT_SCORE_MODEL = "technical"
 SCORE_MODEL_KEY = "score_model"
@@ -81,11 +82,12 @@ def count_photos(session: Session, flt: PhotoFilter | None = None, *, score_mode
     return int(session.execute(select(func.count()).select_from(stmt.subquery()), params).scalar_one())
 
 
-def _record(photo: Photo, score: float | None, model: str | None) -> PhotoRecord:
+def _record(photo: Photo, score: float | None, model: str | None, places: RootMap) -> PhotoRecord:
+    """A record whose path and folder are where this computer finds them (``catalog.root_locations``)."""
     return PhotoRecord(
         id=photo.id,
-        path=photo.path,
-        folder=photo.folder,
+        path=places.to_local(photo.path),
+        folder=places.to_local(photo.folder),
         filename=photo.filename,
         size=photo.size,
         mtime=photo.mtime,
@@ -124,6 +126,7 @@ def records_by_ids(session: Session, ids: Sequence[int], *, score_model: str | N
     if not ids:
         return []
     model = score_model or get_score_model(session)
+    places = root_map(session)
     rows: dict[int, PhotoRecord] = {}
     for start in range(0, len(ids), 900):  # stay under SQLite's bound-parameter limit
         chunk = list(ids[start : start + 900])
@@ -136,7 +139,7 @@ def records_by_ids(session: Session, ids: Sequence[int], *, score_model: str | N
             .where(Photo.id.in_(chunk))
         )
         for photo, score in session.execute(stmt):
-            rows[photo.id] = _record(photo, score, model)
+            rows[photo.id] = _record(photo, score, model, places)
     return [rows[i] for i in ids if i in rows]
 
 
@@ -160,7 +163,9 @@ def get_photo(session: Session, photo_id: int, *, score_model: str | None = None
 
 
 def photo_id_for_path(session: Session, path: str) -> int | None:
-    return session.execute(select(Photo.id).where(Photo.path == os.path.abspath(path))).scalar_one_or_none()
+    """The photo at ``path`` as this computer sees it (a mapped root's local path counts)."""
+    stored = root_map(session).to_stored(os.path.abspath(path))
+    return session.execute(select(Photo.id).where(Photo.path == stored)).scalar_one_or_none()
 
 
 def assessments_for(session: Session, photo_id: int) -> list[AssessmentRecord]:

@@ -10,7 +10,8 @@ A photo can hold a current assessment from several models. What the app shows fo
 
 The Python functions below work on ``AssessmentRecord`` lists; the SQL expression builders beside them give
 sorts and filters the same values. Model names compare as plain strings: Python's ``str`` order and SQLite's
-binary collation agree.
+binary collation agree, and PostgreSQL is asked for its binary ``"C"`` collation (``CodePointOrder``) whatever
+the database's own.
 """
 
 from __future__ import annotations
@@ -20,7 +21,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from artimuse_desktop.catalog.models import Assessment, AttributeScore, MeasureValue, Photo
 from artimuse_desktop.catalog.records import AssessmentRecord, MeasureRecord
@@ -80,6 +85,29 @@ def technical_measures(assessments: Sequence[AssessmentRecord]) -> tuple[Measure
 # --------------------------------------------------------------------------- the same rules in SQL
 
 
+class CodePointOrder(ColumnElement[str]):
+    """``column`` compared by code point, as Python compares ``str``: SQLite's default, ``COLLATE "C"`` on
+    PostgreSQL (whose database collation may follow a locale)."""
+
+    inherit_cache = True
+
+    def __init__(self, column: Any) -> None:
+        self.column = column
+        self.type = column.type
+
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]  # noqa: RUF012  (the cache key)
+
+
+@compiles(CodePointOrder)
+def _plain_order(element: CodePointOrder, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.column, **kw)
+
+
+@compiles(CodePointOrder, "postgresql")
+def _c_order(element: CodePointOrder, compiler: SQLCompiler, **kw: Any) -> str:
+    return f'{compiler.process(element.column, **kw)} COLLATE "C"'
+
+
 def attribute_score_expr(attribute: str, score_model: str) -> Any:
     """The shown attribute score of ``photos.id``, as a correlated scalar for ORDER BY and WHERE.
 
@@ -102,7 +130,7 @@ def attribute_score_expr(attribute: str, score_model: str) -> Any:
             conditions.append(assessment.model == score_model)
         stmt = select(score.score).join(assessment, score.assessment_id == assessment.id).where(*conditions)
         if not own_model:
-            stmt = stmt.order_by(assessment.model)
+            stmt = stmt.order_by(CodePointOrder(assessment.model))
         return stmt.limit(1).correlate(Photo).scalar_subquery()
 
     return func.coalesce(lookup(True), lookup(False))

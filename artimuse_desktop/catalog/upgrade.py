@@ -10,6 +10,11 @@ migration and the version row commit together or not at all (SQLAlchemy's pysqli
 Before upgrading a catalog that holds photos, a copy of it is kept beside it (``catalog.backup``), taken inside
 the same write lock so it is exactly the state that was upgraded; what the first version's interrupted upgrades
 left is undone first, in the same transaction (``catalog.repair``).
+
+On PostgreSQL (``upgrade_server_to_head``) DDL is transactional too, so the same migrations run in one transaction
+on a pooled connection, after ``pg_advisory_xact_lock``: two processes opening a new shared catalog at once
+queue there, and the second finds the work done. No copy is kept there: the server's own tool, pg_dump, is the
+backup, and the notice of an upgrade says so.
 """
 
 from __future__ import annotations
@@ -41,13 +46,21 @@ class UpgradeResult:
     before: str | None
     after: str
     backup: Path | None = None
+    notice: str | None = None  # what the user should hear once (PostgreSQL: an upgrade kept no copy)
+
+
+#: The advisory lock every upgrade of a PostgreSQL catalog takes (any 64-bit number the app alone uses).
+UPGRADE_LOCK = 0x4152_544D_5553_4531  # "ARTMUSE1"
 
 
 def revision_of(connection: Connection) -> str | None:
     """The schema revision recorded in the catalog, or None where there is none (new or half-made)."""
-    has_table = connection.execute(
-        text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'")
-    ).first()
+    if connection.dialect.name == "postgresql":
+        has_table = connection.execute(text("SELECT to_regclass('alembic_version')")).scalar()
+    else:
+        has_table = connection.execute(
+            text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'")
+        ).first()
     if has_table is None:
         return None
     row = connection.execute(text("SELECT version_num FROM alembic_version")).first()
@@ -55,6 +68,14 @@ def revision_of(connection: Connection) -> str | None:
 
 
 def _user_tables(connection: Connection) -> list[str]:
+    if connection.dialect.name == "postgresql":
+        rows = connection.execute(
+            text(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
+                "AND table_type = 'BASE TABLE' AND table_name != 'alembic_version' ORDER BY table_name"
+            )
+        )
+        return [str(name) for (name,) in rows]
     rows = connection.execute(
         text(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' "
@@ -64,10 +85,17 @@ def _user_tables(connection: Connection) -> list[str]:
     return [str(name) for (name,) in rows]
 
 
-def _refuse_half_made(connection: Connection, path: Path) -> None:
+def _refuse_half_made(connection: Connection, path: Path | str) -> None:
     tables = _user_tables(connection)
     if not tables:
         return
+    if connection.dialect.name == "postgresql":  # creation there is one transaction: these are someone else's
+        raise CatalogError(
+            f"the database {path} is not an ArtiMuse catalog: it holds {len(tables)} tables "
+            f"({', '.join(tables[:5])}{', …' if len(tables) > 5 else ''}) but no catalog schema version; "
+            "it was left untouched",
+            hint="create an empty database for the catalog (createdb) and pass its URL",
+        )
     photos = 0
     if "photos" in tables:
         photos = int(connection.execute(text("SELECT count(*) FROM photos")).scalar() or 0)
@@ -82,7 +110,7 @@ def _refuse_half_made(connection: Connection, path: Path) -> None:
 def _holds_photos(connection: Connection) -> bool:
     if "photos" not in _user_tables(connection):
         return False
-    return connection.execute(text("SELECT EXISTS (SELECT 1 FROM photos)")).scalar() == 1
+    return bool(connection.execute(text("SELECT EXISTS (SELECT 1 FROM photos)")).scalar())
 
 
 def _one_transaction_engine(path: Path, set_pragmas: Callable[[Any, Any], None]) -> Engine:
@@ -100,8 +128,8 @@ def _one_transaction_engine(path: Path, set_pragmas: Callable[[Any, Any], None])
     return engine
 
 
-def _failure(path: Path, before: str | None, backup: Path | None, exc: BaseException) -> CatalogError:
-    reason = str(getattr(exc, "orig", None) or exc)
+def _failure(path: Path | str, before: str | None, backup: Path | None, exc: BaseException) -> CatalogError:
+    reason = " ".join(str(getattr(exc, "orig", None) or exc).split())
     full = "full" in reason.lower()
     if before is None:
         return CatalogError(
@@ -120,9 +148,6 @@ def upgrade_to_head(path: Path, set_pragmas: Callable[[Any, Any], None]) -> Upgr
     """Create the catalog at ``path`` or bring it to the newest schema, all in one transaction.
 
     Raises CatalogError (and leaves the file as it was) when that cannot be done."""
-    from alembic import command
-    from alembic.config import Config
-
     engine = _one_transaction_engine(path, set_pragmas)
     before: str | None = None
     backup: Path | None = None
@@ -137,10 +162,7 @@ def upgrade_to_head(path: Path, set_pragmas: Callable[[Any, Any], None]) -> Upgr
                 backup = backup_catalog(path, before)
             undo_interrupted_0002(connection, before)
             log.info("bringing the catalog %s from schema %s to %s", path, before, head_revision())
-            config = Config()
-            config.set_main_option("script_location", str(MIGRATIONS_DIR))
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+            _run_migrations(connection)
     except CatalogError:
         raise
     except (DBAPIError, sqlite3.Error) as exc:
@@ -148,3 +170,41 @@ def upgrade_to_head(path: Path, set_pragmas: Callable[[Any, Any], None]) -> Upgr
     finally:
         engine.dispose()
     return UpgradeResult(before, head_revision(), backup)
+
+
+def _run_migrations(connection: Connection) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+def upgrade_server_to_head(engine: Engine, location: str) -> UpgradeResult:
+    """Create the PostgreSQL catalog or bring it to the newest schema in one transaction, one process at a time.
+
+    Raises CatalogError (and leaves the database as it was) when that cannot be done."""
+    before: str | None = None
+    notice: str | None = None
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_LOCK})
+            before = revision_of(connection)
+            if before == head_revision():
+                return UpgradeResult(before, before)  # another process got here first
+            if before is None:
+                _refuse_half_made(connection, location)
+            elif _holds_photos(connection):
+                notice = (
+                    f"upgraded the catalog {location} from schema {before} to {head_revision()}; no copy was kept "
+                    "on the server (take one with pg_dump before upgrading a shared catalog)"
+                )
+            log.info("bringing the catalog %s from schema %s to %s", location, before, head_revision())
+            _run_migrations(connection)
+    except CatalogError:
+        raise
+    except DBAPIError as exc:
+        raise _failure(location, before, None, exc) from exc
+    return UpgradeResult(before, head_revision(), None, notice)

@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     with open_catalog_for_reading(catalog_path(args)) as catalog:
         if args.keep_best and catalog.read_only:
             print(
-                f"error: the catalog {catalog.path} cannot be written, so --keep-best cannot flag anything; "
+                f"error: the catalog {catalog.location} cannot be written, so --keep-best cannot flag anything; "
                 "list the groups without it, or make the catalog writable",
                 file=sys.stderr,
             )

@@ -205,10 +205,12 @@ def load_candidates(
     """What the keep rules need about every photo of ``groups``, by id: plain columns, no ORM objects (a few
     thousand groups load in tens of milliseconds)."""
     from artimuse_desktop.catalog.queries import get_score_model
+    from artimuse_desktop.catalog.root_locations import root_map
 
     ids = [pid for group in groups for pid in group]
     found: dict[int, Candidate] = {}
     with catalog.read() as session:
+        places = root_map(session)  # paths and folders as this computer sees them
         model = score_model or get_score_model(session)
         current = and_(Assessment.photo_id == Photo.id, Assessment.model == model, Assessment.current.is_(True))
         columns = (Photo.id, Photo.path, Photo.folder, Photo.filename, Photo.format, Photo.width, Photo.height)
@@ -220,7 +222,8 @@ def load_candidates(
             )
             for pid, path, folder, filename, fmt, width, height, rating, score in session.execute(stmt):
                 found[pid] = Candidate(
-                    pid, path, folder, filename, fmt, width, height, rating or 0, ranking.get(pid),
+                    pid, places.to_local(path), places.to_local(folder), filename, fmt, width, height, rating or 0,
+                    ranking.get(pid),
                     score if with_score else None,
                 )  # fmt: skip
     return found

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from artimuse_desktop.catalog.models import STATUS_MISSING, STATUS_TRASHED, LibraryRoot
+from artimuse_desktop.catalog.root_locations import root_map
 from artimuse_desktop.export.identical import same_photo
 from artimuse_desktop.export.naming import (
     DEFAULT_TEMPLATE,
@@ -337,9 +338,10 @@ def _with(stem: PurePosixPath, suffix: str) -> str:
 
 
 def indexed_roots(catalog: Catalog) -> list[str]:
-    """The library folders the catalog indexes (what ``index`` scans again)."""
+    """The library folders the catalog indexes (what ``index`` scans again), as this computer sees them."""
     with catalog.read() as session:
-        return [str(path) for path in session.execute(select(LibraryRoot.path)).scalars()]
+        places = root_map(session)
+        return [places.to_local(str(path)) for path in session.execute(select(LibraryRoot.path)).scalars()]
 
 
 def library_root_holding(plan: ExportPlan, roots: Iterable[str]) -> str | None:

@@ -45,6 +45,7 @@ from artimuse_desktop.catalog.db import Catalog
 from artimuse_desktop.catalog.models import SOURCE_APP, STATUS_ERROR, STATUS_OK, Photo
 from artimuse_desktop.catalog.queries import assessments_for, get_score_model, records_by_ids
 from artimuse_desktop.catalog.records import AssessmentRecord, PhotoRecord
+from artimuse_desktop.catalog.root_locations import root_map
 from artimuse_desktop.catalog.shown_values import attribute_values
 from artimuse_desktop.culling.decisions import fields_decided_here
 from artimuse_desktop.export.leftovers import SIDECAR_TMP_PATTERN, mark_in_use, release, remove_leftovers
@@ -242,12 +243,13 @@ def made_here(record: PhotoRecord, logged: frozenset[str]) -> frozenset[str]:
 def _claimants(session: Session, folders: set[str]) -> list[Path]:
     """Every photo the catalog knows in these folders: they all claim sidecar names (``sidecar_names``)."""
     found: list[Path] = []
-    ordered = sorted(folders)
+    places = root_map(session)  # the folders are this computer's, the catalog's paths the roots' own
+    ordered = sorted({places.to_stored(folder) for folder in folders})
     for start in range(0, len(ordered), 900):
         stmt = select(Photo.path).where(
             Photo.folder.in_(ordered[start : start + 900]), Photo.status.in_([STATUS_OK, STATUS_ERROR])
         )
-        found += [Path(path) for (path,) in session.execute(stmt)]
+        found += [Path(places.to_local(path)) for (path,) in session.execute(stmt)]
     return found
 
 

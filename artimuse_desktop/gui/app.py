@@ -119,7 +119,7 @@ def create_application() -> QApplication:
     return app
 
 
-def run(catalog_path: Path, open_paths: Sequence[str] = ()) -> int:
+def run(catalog_path: Path | str, open_paths: Sequence[str] = ()) -> int:
     """Open the catalog and run the window until the user quits; returns the exit code."""
     log_file = setup_logging()
     qInstallMessageHandler(_qt_message)

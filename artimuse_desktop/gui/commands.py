@@ -193,7 +193,7 @@ def _commands() -> tuple[Command, ...]:
         ),
         Command("help.log", "Open log folder", lambda w, _: help_dialogs.open_log_folder(), "Help"),
         Command(
-            "help.about", "About ArtiMuse Desktop", lambda w, _: help_dialogs.show_about(w, w.catalog.path), "Help"
+            "help.about", "About ArtiMuse Desktop", lambda w, _: help_dialogs.show_about(w, w.catalog.location), "Help"
         ),
     )
 

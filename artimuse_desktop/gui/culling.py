@@ -91,7 +91,11 @@ class CullingController(QObject):
         )
 
     def _undone(self, verb: str, change: DecisionChange) -> None:
-        self.message.emit(f"{verb}: {_field_word(change.field)} of {photos_text(len(change.photo_ids))}")
+        text = f"{verb}: {_field_word(change.field)} of {photos_text(len(change.photo_ids))}"
+        if change.skipped:
+            # Somebody else (another editor on a shared catalog) changed these since: their decision stands.
+            text += f"; {photos_text(len(change.skipped))} left as another editor set them since"
+        self.message.emit(text)
 
     def run(
         self,

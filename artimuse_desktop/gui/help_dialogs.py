@@ -22,7 +22,7 @@ def open_log_folder() -> None:
     QDesktopServices.openUrl(QUrl.fromLocalFile(str(paths.log_dir())))
 
 
-def show_about(parent: QWidget, catalog_path: Path) -> None:
+def show_about(parent: QWidget, catalog_path: Path | str) -> None:
     from artimuse_desktop import __version__
 
     QMessageBox.about(

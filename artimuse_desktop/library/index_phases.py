@@ -131,7 +131,7 @@ def apply_moves(
     )
     if not ok:
         return None
-    moves = match_moves(run.catalog, new_entries, fingerprints, vanished, seen)
+    moves = match_moves(run.catalog, new_entries, fingerprints, vanished, seen, run.writer.places)
     remaining: list[scanner.FileEntry] = []
     for entry in new_entries:
         source = moves.get(entry.path)

@@ -27,6 +27,7 @@ from artimuse_desktop.catalog.models import (
     LibraryRoot,
     Photo,
 )
+from artimuse_desktop.catalog.root_locations import RootMap
 from artimuse_desktop.library.analyse import AnalyseResult
 from artimuse_desktop.library.index_results import IndexSummary
 from artimuse_desktop.library.sidecar_import import SidecarReader, apply_decisions, insert_values
@@ -70,16 +71,23 @@ def _under_bounds(folder: str) -> tuple[bytes, bytes, bytes]:
 _KNOWN_SQL = "SELECT id, path, size, mtime, fingerprint, status, error FROM photos WHERE "
 
 
-def load_known(catalog: Catalog, folders: Sequence[str], files: Sequence[str]) -> dict[str, KnownPhoto]:
-    """Every catalog row under the scanned folders, and the rows of the scanned single files, by path.
+def load_known(
+    catalog: Catalog, folders: Sequence[str], files: Sequence[str], places: RootMap | None = None
+) -> dict[str, KnownPhoto]:
+    """Every catalog row under the scanned folders, and the rows of the scanned single files, by the path
+    this computer sees them at (``places``: a mapped root's stored paths read as local ones).
 
     Read through the driver's cursor, not the ORM: at 50,000 rows the ORM's row objects and type hooks cost
-    four times the query itself, on every index run, even one that adds a single photo.
+    four times the query itself, on every index run, even one that adds a single photo. (Both drivers hand
+    BLOB / bytea values back as ``bytes``.)
     """
+    mark = "?" if catalog.dialect == "sqlite" else "%s"  # sqlite3's placeholder, psycopg's
+    places = places or RootMap()
     conditions: list[tuple[str, tuple[bytes, ...]]] = []
     for folder in folders:
-        conditions.append(("folder = ? OR (folder >= ? AND folder < ?)", _under_bounds(folder)))
-    conditions += [("path = ?", (os.fsencode(path),)) for path in files]
+        bounds = _under_bounds(places.to_stored(folder))
+        conditions.append((f"folder = {mark} OR (folder >= {mark} AND folder < {mark})", bounds))
+    conditions += [(f"path = {mark}", (os.fsencode(places.to_stored(path)),)) for path in files]
     if not conditions:
         return {}
     known: dict[str, KnownPhoto] = {}
@@ -92,21 +100,23 @@ def load_known(catalog: Catalog, folders: Sequence[str], files: Sequence[str]) -
                 where = " OR ".join(f"({sql})" for sql, _ in chunk)
                 cursor.execute(_KNOWN_SQL + where, [value for _, values in chunk for value in values])
                 for row_id, raw_path, size, mtime, fingerprint, status, error in cursor.fetchall():
-                    path = decode(raw_path)
+                    path = places.to_local(decode(raw_path)) if places else decode(raw_path)
                     known[path] = KnownPhoto(row_id, path, size, mtime, fingerprint, status, error)
         finally:
             cursor.close()
     return known
 
 
-def ensure_roots(catalog: Catalog, folders: Sequence[str]) -> dict[str, int]:
-    """LibraryRoot rows for the scanned folders; a folder inside a known root uses that root."""
+def ensure_roots(catalog: Catalog, folders: Sequence[str], places: RootMap | None = None) -> dict[str, int]:
+    """LibraryRoot rows for the scanned folders; a folder inside a known root uses that root. Keyed by the
+    path this computer sees each root at (``places``)."""
+    places = places or RootMap()
     now = datetime.now()
     with catalog.write() as session:
-        roots = {root.path: root for root in session.execute(select(LibraryRoot)).scalars()}
+        roots = {places.to_local(root.path): root for root in session.execute(select(LibraryRoot)).scalars()}
         for folder in folders:
             if not any(is_under(folder, existing) for existing in roots):
-                root = LibraryRoot(path=folder, added_at=now)
+                root = LibraryRoot(path=places.to_stored(folder), added_at=now)
                 session.add(root)
                 roots[folder] = root
         session.flush()
@@ -176,8 +186,9 @@ class RowWriter:
     status-only updates (missing, a moved row's new path) do not.
     """
 
-    def __init__(self, catalog: Catalog, summary: IndexSummary, batch_size: int) -> None:
+    def __init__(self, catalog: Catalog, summary: IndexSummary, batch_size: int, places: RootMap | None = None) -> None:
         self.catalog = catalog
+        self.places = places or RootMap()  # rows carry local paths; the catalog stores the roots' own
         self.summary = summary
         self.batch_size = batch_size
         self.inserts: list[tuple[dict[str, Any], SidecarDecisions | None]] = []
@@ -210,6 +221,12 @@ class RowWriter:
         self.summary.sidecar_problems += [(str(p.path), p.reason) for p in self.reader.problems[known:]]
         return found
 
+    def _stored(self, values: dict[str, Any]) -> dict[str, Any]:
+        """A row's local path and folder as the catalog stores them."""
+        return {
+            key: self.places.to_stored(value) if key in ("path", "folder") else value for key, value in values.items()
+        }
+
     def flush(self) -> None:
         """Write what is buffered now; the ids of inserted rows join ``summary.photo_ids``."""
         if not self.inserts and not self.updates:
@@ -221,6 +238,9 @@ class RowWriter:
             {**values, **insert_values(self._sidecars(values["path"]), now, in_file)} for values, in_file in inserts
         ]
         found = [(row_id, self._sidecars(path), in_file) for row_id, path, in_file in changed]
+        if self.places:
+            rows = [self._stored(values) for values in rows]
+            updates = [self._stored(values) for values in updates]
         with self.catalog.write() as session:
             if rows:
                 ids = session.execute(insert(Photo).returning(Photo.id), rows).scalars().all()

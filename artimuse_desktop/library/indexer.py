@@ -42,6 +42,7 @@ from datetime import datetime
 
 from artimuse_desktop.cancel import CancelToken
 from artimuse_desktop.catalog.db import Catalog
+from artimuse_desktop.catalog.root_locations import load_root_map
 from artimuse_desktop.imaging.thumbnails import ThumbnailCache
 from artimuse_desktop.library import scanner
 from artimuse_desktop.library.index_phases import (
@@ -98,13 +99,14 @@ def index_roots(
         return _finish(summary, started, cancelled=True)
     folders = [root for root in root_list if os.path.isdir(root)]
     files = [root for root in root_list if os.path.isfile(root)]
-    root_ids = ensure_roots(catalog, folders)
-    known = load_known(catalog, folders, files)
+    places = load_root_map(catalog)  # this computer's places for roots first indexed elsewhere
+    root_ids = ensure_roots(catalog, folders, places)
+    known = load_known(catalog, folders, files, places)
     seen = {entry.path for entry in scan.files}
     run = IndexRun(
         catalog=catalog,
         summary=summary,
-        writer=RowWriter(catalog, summary, batch_size),
+        writer=RowWriter(catalog, summary, batch_size, places),
         report=report,
         root_ids=root_ids,
         now=datetime.now(),

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from artimuse_desktop.catalog.db import Catalog
 from artimuse_desktop.catalog.models import STATUS_MISSING, STATUS_TRASHED, Photo
+from artimuse_desktop.catalog.root_locations import RootMap
 from artimuse_desktop.library import scanner
 from artimuse_desktop.library.index_rows import ACTIVE_STATUSES, KNOWN_COLUMNS, KnownPhoto
 
@@ -37,8 +38,11 @@ def match_moves(
     fingerprints: dict[str, str],
     vanished: dict[str, KnownPhoto],
     seen: set[str],
+    places: RootMap | None = None,
 ) -> dict[str, KnownPhoto]:
-    """New path -> the row of the photo that moved there (same fingerprint, old path gone)."""
+    """New path -> the row of the photo that moved there (same fingerprint, old path gone); paths as this
+    computer sees them (``places``)."""
+    places = places or RootMap()
     wanted = sorted({fingerprints[e.path] for e in entries if e.path in fingerprints})
     candidates: dict[str, list[KnownPhoto]] = {}
     with catalog.read() as session:
@@ -49,6 +53,8 @@ def match_moves(
             )
             for row in session.execute(stmt):
                 known = KnownPhoto(*row)
+                if places:
+                    known = known._replace(path=places.to_local(known.path))
                 if known.path in seen:
                     continue  # still there: a copy, not a move
                 gone = known.path in vanished or known.status == STATUS_MISSING or not os.path.lexists(known.path)

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from artimuse_desktop.cancel import CancelToken
 from artimuse_desktop.catalog.db import Catalog
 from artimuse_desktop.catalog.models import STATUS_OK, Photo
+from artimuse_desktop.catalog.root_locations import root_map
 from artimuse_desktop.errors import DecodeError
 from artimuse_desktop.imaging.thumbnails import PruneResult, ThumbnailCache
 from artimuse_desktop.library.index_results import ProgressCallback, ProgressReporter
@@ -39,13 +40,15 @@ def _preview_rows(catalog: Catalog, photo_ids: Sequence[int] | None) -> list[tup
     )
     rows: list[tuple[int, str, str]] = []
     with catalog.read() as session:
+        places = root_map(session)  # decode where this computer sees the files
         if photo_ids is None:
-            rows = [(r.id, r.path, r.fingerprint) for r in session.execute(stmt)]
+            rows = [(r.id, places.to_local(r.path), r.fingerprint) for r in session.execute(stmt)]
         else:
             ids = list(photo_ids)
             for start in range(0, len(ids), 900):
                 chunk = ids[start : start + 900]
-                rows += [(r.id, r.path, r.fingerprint) for r in session.execute(stmt.where(Photo.id.in_(chunk)))]
+                found = session.execute(stmt.where(Photo.id.in_(chunk)))
+                rows += [(r.id, places.to_local(r.path), r.fingerprint) for r in found]
     return rows
 
 

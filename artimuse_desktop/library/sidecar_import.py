@@ -34,6 +34,7 @@ from artimuse_desktop.catalog.models import (
     STATUS_OK,
     Photo,
 )
+from artimuse_desktop.catalog.root_locations import root_map
 from artimuse_desktop.library.sidecars import (
     SidecarDecisions,
     SidecarError,
@@ -155,6 +156,7 @@ def import_sidecar_decisions(
     ).where(Photo.status.in_([STATUS_OK, STATUS_ERROR]))  # fmt: skip
     rows: list[Any] = []
     with catalog.read() as session:
+        places = root_map(session)  # the sidecars lie beside the files where this computer sees them
         if photo_ids is None:
             rows = list(session.execute(stmt))
         else:
@@ -167,7 +169,7 @@ def import_sidecar_decisions(
     for photo_id, path, flag, rating, label, *sources in rows:
         if flag != 0 and rating != 0 and label is not None and SOURCE_FILE not in sources:
             continue  # every decision is made, none read from the file: the sidecar could change nothing
-        found = worth_importing(reader.decisions_for(path, photo_id))
+        found = worth_importing(reader.decisions_for(places.to_local(path), photo_id))
         if not found.empty:
             updates.append((photo_id, found))
     if problems is not None:

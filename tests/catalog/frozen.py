@@ -65,3 +65,43 @@ def raw_state(path: Path) -> tuple[str | None, list[str], str]:
         return revision, columns, integrity
     finally:
         connection.close()
+
+
+#: An undo log as a catalog before 0004 kept it (no users): (photo, field, old, new, batch), its one pointer at
+#: batch 3 (photo 2's reject), batch 4 undone and waiting for a redo.
+LEGACY_EVENTS = [
+    (1, "rating", "0", "5", 1),
+    (1, "flag", "0", "1", 2),
+    (2, "flag", "0", "-1", 3),
+    (3, "rating", "3", "1", 4),
+]
+LEGACY_POSITION = 3
+
+
+def add_legacy_history(path: Path) -> None:
+    """Write ``LEGACY_EVENTS`` and the pointer into a frozen 0001–0003 copy, as that version left them."""
+    connection = sqlite3.connect(path)
+    try:
+        connection.executemany(
+            "INSERT INTO decision_events (photo_id, field, old_value, new_value, batch, at) VALUES (?, ?, ?, ?, ?, ?)",
+            [(*event, f"2026-11-02 10:0{event[4]}:00.000000") for event in LEGACY_EVENTS],
+        )
+        connection.execute(
+            "INSERT INTO catalog_settings (key, value) VALUES ('undo_position', ?)", (str(LEGACY_POSITION),)
+        )
+        connection.commit()
+    finally:
+        connection.close()
+
+
+def undo_log(catalog: Catalog) -> list[tuple[int, str, str | None, str | None, int, str | None]]:
+    """(photo, field, old, new, batch, user) of every logged decision, in order."""
+    from sqlalchemy import select
+
+    from artimuse_desktop.catalog.models import DecisionEvent as E
+
+    with catalog.read() as session:
+        rows = session.execute(
+            select(E.photo_id, E.field, E.old_value, E.new_value, E.batch, E.user_name).order_by(E.id)
+        ).all()
+    return [tuple(row) for row in rows]  # type: ignore[misc]

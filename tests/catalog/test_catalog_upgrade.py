@@ -27,8 +27,19 @@ from artimuse_desktop import cli
 from artimuse_desktop.catalog import Catalog
 from artimuse_desktop.catalog.db import head_revision
 from artimuse_desktop.catalog.models import Base
+from artimuse_desktop.catalog.root_locations import list_roots
+from artimuse_desktop.culling import decisions
 from artimuse_desktop.errors import CatalogError
-from tests.catalog.frozen import FROZEN, assert_frozen_data, decision_sources, frozen_copy, raw_state
+from tests.catalog.frozen import (
+    FROZEN,
+    LEGACY_EVENTS,
+    add_legacy_history,
+    assert_frozen_data,
+    decision_sources,
+    frozen_copy,
+    raw_state,
+    undo_log,
+)
 from tests.catalog.places import small_tmpfs
 from tests.waiting import kill_when_parked
 
@@ -309,3 +320,86 @@ def test_kill_9_during_the_0003_upgrade_leaves_0002_intact_and_the_next_open_upg
         assert catalog.integrity_check() == "ok"
         assert_frozen_data(catalog)
         assert decision_sources(catalog) == [("sidecar",) * 3, ("sidecar", None, None), (None, "sidecar", "sidecar")]
+
+
+def _flags_and_ratings(catalog: Catalog) -> list[tuple[int, int, str | None]]:
+    from artimuse_desktop.catalog import queries
+    from artimuse_desktop.catalog.filters import SortSpec
+
+    with catalog.read() as session:
+        return [(r.flag, r.rating, r.color_label) for r in queries.query_photos(session, sort=SortSpec("filename"))]
+
+
+@pytest.mark.parametrize("name", ["catalog-0001.sqlite", "catalog-0002.sqlite", "catalog-0003.sqlite"])
+def test_an_upgrade_keeps_the_undo_history_and_every_user_may_replay_it(tmp_path: Path, name: str) -> None:
+    """Before 0004 the log had no users and one pointer: it becomes everyone's history, the pointer theirs."""
+    path = frozen_copy(name, tmp_path)
+    add_legacy_history(path)
+    with Catalog(path) as catalog:
+        assert catalog.schema_revision == head_revision()
+        assert_frozen_data(catalog)
+        assert undo_log(catalog) == [(*event, None) for event in LEGACY_EVENTS]
+        undone = decisions.undo(catalog, user="alice")  # the old pointer's batch: photo 2's reject
+        assert undone is not None and (undone.batch, undone.field) == (3, "flag")
+        assert _flags_and_ratings(catalog)[1] == (0, 0, None)
+        assert decisions.redo(catalog, user="alice") is not None
+        redone = decisions.redo(catalog, user="alice")  # the batch that was waiting for a redo before
+        assert redone is not None and redone.batch == 4
+        assert _flags_and_ratings(catalog) == [(1, 5, "red"), (-1, 0, None), (0, 1, "green")]
+        newer = decisions.set_decision(catalog, [1], "color_label", "blue", user="alice")
+        assert newer is not None and newer.batch == 5  # numbers go on after the old ones
+        # bob starts from the old pointer too: his undo is the batch before it.
+        bobs = decisions.undo(catalog, user="bob")
+        assert bobs is not None and bobs.batch == 3 and bobs.photo_ids == (2,)
+        assert _flags_and_ratings(catalog) == [(1, 5, "blue"), (0, 0, None), (0, 1, "green")]
+
+
+def test_the_frozen_0004_catalog_keeps_each_users_undo_history_and_root_locations(tmp_path: Path) -> None:
+    with Catalog(frozen_copy("catalog-0004.sqlite", tmp_path)) as catalog:
+        assert catalog.schema_revision == head_revision()
+        assert_frozen_data(catalog)
+        assert decision_sources(catalog) == [("app", "app", "sidecar"), ("app", None, None), (None, "file", "file")]
+        assert [event[5] for event in undo_log(catalog)] == ["alice", "alice", "bob"]
+        assert decisions.undo(catalog, user="carol") is None  # nobody else's to undo
+        bobs = decisions.undo(catalog, user="bob")
+        assert bobs is not None and bobs.photo_ids == (2,)
+        for _ in range(2):
+            assert decisions.undo(catalog, user="alice") is not None
+        assert decisions.undo(catalog, user="alice") is None
+        assert _flags_and_ratings(catalog)[:2] == [(0, 0, "red"), (0, 0, None)]
+        change = decisions.set_decision(catalog, [3], "flag", 1, user="alice")
+        assert change is not None and change.batch == 4
+        (root,) = list_roots(catalog, machine="studio-mac")
+        assert (root.path, root.local_path) == ("/photos", "/Volumes/photos")
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        "ALTER TABLE decision_events ADD COLUMN user_name",  # the first step of 0003 -> 0004
+        "INSERT INTO decision_batches",  # the batch numbers copied from the log
+        "UPDATE alembic_version",  # before the commit
+    ],
+)
+def test_kill_9_during_the_0004_upgrade_leaves_0003_intact_and_the_next_open_upgrades(
+    tmp_path: Path, step: str
+) -> None:
+    path = frozen_copy("catalog-0003.sqlite", tmp_path / "place")
+    add_legacy_history(path)
+    parked = _kill_when_parked(tmp_path, step, ["--catalog", str(path), "list"])
+    assert parked.lstrip().startswith(step)
+    revision, _columns, integrity = raw_state(path)
+    connection = sqlite3.connect(path)
+    try:
+        event_columns = [row[1] for row in connection.execute("PRAGMA table_info(decision_events)")]
+        setting = connection.execute("SELECT value FROM catalog_settings WHERE key = 'undo_position'").fetchone()
+    finally:
+        connection.close()
+    assert (revision, "user_name" in event_columns, integrity, setting) == ("0003", False, "ok", ("3",))
+    with Catalog(path) as catalog:
+        assert catalog.schema_revision == head_revision()
+        assert catalog.integrity_check() == "ok"
+        assert_frozen_data(catalog)
+        assert undo_log(catalog) == [(*event, None) for event in LEGACY_EVENTS]
+        change = decisions.undo(catalog, user="alice")
+        assert change is not None and change.batch == 3

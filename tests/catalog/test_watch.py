@@ -6,10 +6,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from artimuse_desktop.catalog.db import Catalog
 from artimuse_desktop.catalog.watch import ExternalChanges
 from artimuse_desktop.culling import decisions
 from tests.factory import PhotoSpec, add_photos
+
+pytestmark = pytest.mark.sqlite_only  # another process writes the file with sqlite3; PostgreSQL: test_postgres_catalog
 
 
 def test_own_writes_are_not_news_but_another_process_is(catalog: Catalog, tmp_path: Path) -> None:

@@ -1,8 +1,10 @@
 """Writes the frozen copy of a released catalog schema (run once per release, then never again).
 
-Usage: python tests/data/make_frozen_catalog.py tests/data/catalog-0003.sqlite
+Usage: python tests/data/make_frozen_catalog.py tests/data/catalog-0004.sqlite
 The file holds a few photos with decisions (and, from 0003, where each came from), an assessment with a
 critique, and a measure, so upgrade tests can check that every kind of data survives each later migration.
+From 0004 on it also holds two users' undo history (``FROZEN_EVENTS``, their undo pointers) and where a second
+computer sees the library root (``FROZEN_LOCATION``).
 """
 
 import sys
@@ -18,6 +20,17 @@ FROZEN_SOURCES = [("app", "app", "sidecar"), ("app", None, None), (None, "file",
 
 target = Path(sys.argv[1])
 target.unlink(missing_ok=True)
+#: (photo, field, old, new, batch, user) of the undo log, schema 0004 on: alice rated and picked photo 1,
+#: bob rejected photo 2; both pointers at their last batch.
+FROZEN_EVENTS = [
+    (1, "rating", "0", "5", 1, "alice"),
+    (1, "flag", "0", "1", 2, "alice"),
+    (2, "flag", "0", "-1", 3, "bob"),
+]
+FROZEN_POSITIONS = {"alice": 2, "bob": 3}
+#: (root id, machine, path) of a root location, schema 0004 on.
+FROZEN_LOCATION = (1, "studio-mac", b"/Volumes/photos")
+
 catalog = Catalog(target)
 with catalog.engine.begin() as connection:
     connection.execute(
@@ -68,6 +81,33 @@ with catalog.engine.begin() as connection:
             "VALUES (1, 'sharpness', 0.8, '', 1, 'sharp')"
         )
     )
+    tables = {name for (name,) in connection.execute(text("SELECT name FROM sqlite_master WHERE type = 'table'"))}
+    if "undo_positions" in tables:
+        for photo_id, field, old, new, batch, user in FROZEN_EVENTS:
+            at = datetime(2026, 11, 2, 10, batch)
+            connection.execute(
+                text(
+                    "INSERT INTO decision_events (photo_id, field, old_value, new_value, batch, at, user_name) "
+                    "VALUES (:photo, :field, :old, :new, :batch, :at, :user)"
+                ),
+                {"photo": photo_id, "field": field, "old": old, "new": new, "batch": batch, "at": at, "user": user},
+            )
+            connection.execute(
+                text("INSERT INTO decision_batches (id, user_name, at) VALUES (:batch, :user, :at)"),
+                {"batch": batch, "user": user, "at": at},
+            )
+        for user, batch in FROZEN_POSITIONS.items():
+            connection.execute(
+                text("INSERT INTO undo_positions (user_name, batch) VALUES (:user, :batch)"),
+                {"user": user, "batch": batch},
+            )
+        root_id, machine, path = FROZEN_LOCATION
+        connection.execute(
+            text(
+                "INSERT INTO root_locations (root_id, machine, path, mapped_at) VALUES (:root, :machine, :path, :now)"
+            ),
+            {"root": root_id, "machine": machine, "path": path, "now": datetime(2026, 11, 3)},
+        )
 catalog.close()
 for suffix in ("-wal", "-shm"):
     Path(str(target) + suffix).unlink(missing_ok=True)

@@ -38,7 +38,7 @@ def upgrade() -> None:
     sa.Column('path', sa.LargeBinary(), nullable=False),
     sa.Column('folder', sa.LargeBinary(), nullable=False),
     sa.Column('filename', sa.Text(), nullable=False),
-    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('size', sa.Integer().with_variant(sa.BigInteger(), 'postgresql'), nullable=False),
     sa.Column('mtime', sa.Float(), nullable=False),
     sa.Column('fingerprint', sa.String(length=64), nullable=True),
     sa.Column('format', sa.String(length=16), nullable=True),
@@ -144,6 +144,9 @@ def upgrade() -> None:
     with op.batch_alter_table('measures', schema=None) as batch_op:
         batch_op.create_index('ix_measures_name_value', ['name', 'value'], unique=False)
 
+    if op.get_bind().dialect.name == "postgresql":
+        _postgres_search_and_notify()
+        return
     # Full-text search over critiques (external-content FTS5 kept in step by triggers).
     op.execute(
         "CREATE VIRTUAL TABLE critique_fts USING fts5("
@@ -164,8 +167,59 @@ def upgrade() -> None:
     )
 
 
+#: PostgreSQL: the text search configuration critiques are searched with (``catalog.filters`` names it too).
+TS_CONFIG = "artimuse_critique"
+#: PostgreSQL: the channel ``catalog.watch`` listens on; the payload is the writing server process's id.
+NOTIFY_CHANNEL = "artimuse_catalog"
+_NOTIFIED_TABLES = (
+    "catalog_settings", "library_roots", "photos", "assessments", "decision_events", "attribute_scores", "measures",
+)
+
+
+def _postgres_search_and_notify() -> None:
+    """PostgreSQL's FTS5: a GIN index on the critique's tsvector under a 'simple' configuration that drops
+    diacritics (unaccent, where the server has it: FTS5's remove_diacritics), and a NOTIFY after every writing
+    statement so other sessions see changes (SQLite's data_version)."""
+    bind = op.get_bind()
+    unaccent = False
+    available = bind.exec_driver_sql("SELECT 1 FROM pg_available_extensions WHERE name = 'unaccent'").first()
+    if available is not None:
+        savepoint = bind.begin_nested()
+        try:
+            bind.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS unaccent")
+            savepoint.commit()
+            unaccent = True
+        except sa.exc.DBAPIError:  # not allowed to here: search keeps its accents
+            savepoint.rollback()
+    op.execute(f"CREATE TEXT SEARCH CONFIGURATION {TS_CONFIG} (COPY = pg_catalog.simple)")
+    if unaccent:
+        op.execute(
+            f"ALTER TEXT SEARCH CONFIGURATION {TS_CONFIG} ALTER MAPPING FOR word, hword, hword_part, "
+            "asciiword, asciihword, hword_asciipart WITH unaccent, simple"
+        )
+    op.execute(
+        f"CREATE INDEX ix_critique_fts ON attribute_scores USING gin (to_tsvector('{TS_CONFIG}'::regconfig, critique))"
+    )
+    op.execute(
+        "CREATE FUNCTION artimuse_catalog_changed() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        f"PERFORM pg_notify('{NOTIFY_CHANNEL}', pg_backend_pid()::text); RETURN NULL; END $$"
+    )
+    for table in _NOTIFIED_TABLES:
+        op.execute(
+            f"CREATE TRIGGER {table}_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION artimuse_catalog_changed()"
+        )
+
+
 def downgrade() -> None:
-    op.execute("DROP TABLE IF EXISTS critique_fts")
+    if op.get_bind().dialect.name == "postgresql":
+        for table in _NOTIFIED_TABLES:
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_changed ON {table}")
+        op.execute("DROP FUNCTION IF EXISTS artimuse_catalog_changed()")
+        op.execute("DROP INDEX IF EXISTS ix_critique_fts")
+        op.execute(f"DROP TEXT SEARCH CONFIGURATION IF EXISTS {TS_CONFIG}")
+    else:
+        op.execute("DROP TABLE IF EXISTS critique_fts")
     
     with op.batch_alter_table('measures', schema=None) as batch_op:
         batch_op.drop_index('ix_measures_name_value')

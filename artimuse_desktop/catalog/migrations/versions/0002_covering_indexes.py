@@ -64,14 +64,51 @@ def upgrade() -> None:
         batch_op.create_index("ix_attribute_scores_cover", ["assessment_id", "attribute", "score"], unique=False)
     with op.batch_alter_table("measures", schema=None) as batch_op:
         batch_op.create_index("ix_measures_cover", ["assessment_id", "name", "value"], unique=False)
-    for name, body in TRIGGERS.items():
-        op.execute(f"CREATE TRIGGER {name} {body}")
+    if op.get_bind().dialect.name == "postgresql":
+        _postgres_triggers()
+    else:
+        for name, body in TRIGGERS.items():
+            op.execute(f"CREATE TRIGGER {name} {body}")
     op.execute(f"UPDATE photos SET score = {_CURRENT_SCORE}")
     op.execute("ANALYZE")
 
 
+#: PostgreSQL: the same six triggers, as row triggers calling two plpgsql functions.
+PG_FUNCTIONS = {
+    "artimuse_assessment_score": "IF TG_OP = 'DELETE' THEN "
+    f"UPDATE photos SET score = {_CURRENT_SCORE} WHERE id = OLD.photo_id; "
+    f"ELSIF TG_OP = 'INSERT' THEN UPDATE photos SET score = {_CURRENT_SCORE} WHERE id = NEW.photo_id; "
+    f"ELSE UPDATE photos SET score = {_CURRENT_SCORE} WHERE id IN (NEW.photo_id, OLD.photo_id); END IF;",
+    "artimuse_score_model_score": f"UPDATE photos SET score = {_CURRENT_SCORE};",
+}
+PG_TRIGGERS = {
+    "assessments_score_ai": "AFTER INSERT ON assessments FOR EACH ROW EXECUTE FUNCTION artimuse_assessment_score()",
+    "assessments_score_au": "AFTER UPDATE OF score, current, model, photo_id ON assessments FOR EACH ROW "
+    "EXECUTE FUNCTION artimuse_assessment_score()",
+    "assessments_score_ad": "AFTER DELETE ON assessments FOR EACH ROW EXECUTE FUNCTION artimuse_assessment_score()",
+    "score_model_ai": "AFTER INSERT ON catalog_settings FOR EACH ROW WHEN (NEW.key = 'score_model') "
+    "EXECUTE FUNCTION artimuse_score_model_score()",
+    "score_model_au": "AFTER UPDATE ON catalog_settings FOR EACH ROW "
+    "WHEN (NEW.key = 'score_model' OR OLD.key = 'score_model') EXECUTE FUNCTION artimuse_score_model_score()",
+    "score_model_ad": "AFTER DELETE ON catalog_settings FOR EACH ROW WHEN (OLD.key = 'score_model') "
+    "EXECUTE FUNCTION artimuse_score_model_score()",
+}
+
+
+def _postgres_triggers() -> None:
+    for name, body in PG_FUNCTIONS.items():
+        op.execute(f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN {body} RETURN NULL; END $$")
+    for name, body in PG_TRIGGERS.items():
+        op.execute(f"CREATE TRIGGER {name} {body}")
+
+
 def downgrade() -> None:
-    for name in TRIGGERS:
+    if op.get_bind().dialect.name == "postgresql":
+        for name, body in PG_TRIGGERS.items():
+            op.execute(f"DROP TRIGGER IF EXISTS {name} ON {body.split(' ON ')[1].split()[0]}")
+        for name in PG_FUNCTIONS:
+            op.execute(f"DROP FUNCTION IF EXISTS {name}()")
+    for name in TRIGGERS if op.get_bind().dialect.name != "postgresql" else ():
         op.execute(f"DROP TRIGGER IF EXISTS {name}")
     with op.batch_alter_table("measures", schema=None) as batch_op:
         batch_op.drop_index("ix_measures_cover")
