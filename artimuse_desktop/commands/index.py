@@ -48,6 +48,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--retry-failed", action="store_true", help="decode again files that failed before, even if unchanged"
     )
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="list every folder and check every file, also in folders unchanged since the last scan (files "
+        "rewritten in place under the same name are found this way; a full scan also runs once a day by itself)",
+    )
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress output")
     parser.set_defaults(func=run)
 
@@ -213,6 +219,7 @@ def run(args: argparse.Namespace) -> int:
                 workers=args.workers,
                 retry_failed=args.retry_failed,
                 previews=not args.no_previews,
+                full_scan=args.full,
             )
             if not args.no_previews and not summary.cancelled:
                 with catalog.read() as session:

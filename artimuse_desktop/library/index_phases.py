@@ -46,6 +46,9 @@ class IndexRun:
     executor: str
     cancel: CancelToken | None
     previews: bool = False  # the decode writes the ~1600 px previews too (one decode for both sizes)
+    # The scan trusted folder stamps: ``known`` holds only the rows of folders that changed, so any photo
+    # elsewhere may be a new file's old place (new files are fingerprinted first; no count to tell).
+    partial: bool = False
 
 
 def classify(
@@ -110,7 +113,7 @@ def apply_moves(
     """
     summary, writer = run.summary, run.writer
     fingerprints: dict[str, str] = {}
-    if not new_entries or not may_have_moves(run.catalog, known, seen, vanished):
+    if not new_entries or not (run.partial or may_have_moves(run.catalog, known, seen, vanished)):
         return new_entries, fingerprints
 
     def keep_fingerprint(path: str, result: tuple[str, str | None, str | None]) -> None:

@@ -2,7 +2,10 @@
 
 How a run goes:
 
-1. **Scan** the roots (``scanner``): paths, sizes and modification times only; no file is opened.
+1. **Scan** the roots (``scanner``): paths, sizes and modification times only; no file is opened. A folder
+   that did not change since the last complete scan (its stamp, ``folder_stamps``) is not even listed: its
+   photos count as unchanged and their rows are not read, so adding one photo to a 50,000-photo library
+   costs what changed. (Files rewritten in place under the same name wait for the daily full scan.)
 2. **Classify** each file against the catalog. Same path, size and mtime: *unchanged*, no hash, no decode. A
    known path whose row was "missing" or "trashed" and that came back unchanged: *restored* (status ok again).
    Anything else known: re-read (if only the mtime changed and the fingerprint is the same, it stays
@@ -45,6 +48,7 @@ from artimuse_desktop.catalog.db import Catalog
 from artimuse_desktop.catalog.root_locations import load_root_map
 from artimuse_desktop.imaging.thumbnails import ThumbnailCache
 from artimuse_desktop.library import scanner
+from artimuse_desktop.library.folder_stamps import load_stamps
 from artimuse_desktop.library.index_phases import (
     IndexRun,
     apply_moves,
@@ -55,7 +59,7 @@ from artimuse_desktop.library.index_phases import (
     vanished_rows,
 )
 from artimuse_desktop.library.index_results import IndexSummary, ProgressCallback, ProgressReporter
-from artimuse_desktop.library.index_rows import RowWriter, ensure_roots, load_known, mark_roots_scanned
+from artimuse_desktop.library.index_rows import KnownPhoto, RowWriter, ensure_roots, load_known, mark_roots_scanned
 from artimuse_desktop.library.parallel import default_workers
 
 BATCH_SIZE = 200
@@ -75,6 +79,7 @@ def index_roots(
     batch_size: int = BATCH_SIZE,
     retry_failed: bool = False,
     previews: bool = False,
+    full_scan: bool = False,
 ) -> IndexSummary:
     """Index (or re-index) the photos under ``roots``; see the module notes for what each phase does.
 
@@ -83,6 +88,8 @@ def index_roots(
     ``previews``: each decoded file also gets its ~1600 px preview, from the same decode (one JPEG draft at
     the preview's size, the grid thumbnail shrunk from it), so a later ``make_previews`` has nothing left to
     decode for them; the count is ``summary.previews``.
+    ``full_scan``: list every folder and stat every photo, trusting no folder stamp (``scanner``): finds files
+    rewritten in place in folders that did not otherwise change (done anyway once a day, ``folder_stamps``).
     """
     started = time.monotonic()
     report = ProgressReporter(progress, started)
@@ -94,15 +101,18 @@ def index_roots(
     if thumbnails:
         cache = cache or ThumbnailCache()
 
-    scan = _scan(root_list, summary, report, cancel, cache)
+    places = load_root_map(catalog)  # this computer's places for roots first indexed elsewhere
+    stamps = {} if full_scan or retry_failed else load_stamps(catalog, root_list, places)
+    scan = _scan(root_list, summary, report, cancel, cache, stamps)
     if scan.cancelled:
         return _finish(summary, started, cancelled=True)
     folders = [root for root in root_list if os.path.isdir(root)]
     files = [root for root in root_list if os.path.isfile(root)]
-    places = load_root_map(catalog)  # this computer's places for roots first indexed elsewhere
     root_ids = ensure_roots(catalog, folders, places)
-    known = load_known(catalog, folders, files, places)
-    seen = {entry.path for entry in scan.files}
+    known = load_known(catalog, folders, files, places, unchanged=scan.unchanged_folders)
+    entries = scan.files + _looked_at(known, scan)
+    summary.unchanged += max(0, scan.unchanged_photos - (len(entries) - len(scan.files)))
+    seen = {entry.path for entry in entries}
     run = IndexRun(
         catalog=catalog,
         summary=summary,
@@ -116,9 +126,10 @@ def index_roots(
         executor=executor,
         cancel=cancel,
         previews=previews and thumbnails,
+        partial=bool(scan.unchanged_folders),
     )
 
-    tasks, new_entries = classify(run, scan.files, known, retry_failed=retry_failed)
+    tasks, new_entries = classify(run, entries, known, retry_failed=retry_failed)
     vanished = vanished_rows(known, seen, scan)
     report.phase()
     moved = apply_moves(run, new_entries, known, seen, vanished, tasks)
@@ -129,7 +140,9 @@ def index_roots(
     completed = decode(run, tasks + new_file_tasks(run, new_entries, fingerprints))
 
     if completed:
-        mark_roots_scanned(catalog, root_ids, folders)
+        # (A single file among the roots is left out of its folder's listing count: no stamps from such a run.)
+        stamps_found = None if files else scan.stamps
+        mark_roots_scanned(catalog, root_ids, folders, stamps_found, scan.unchanged_folders)
     summary.photo_ids = list(dict.fromkeys(summary.photo_ids))
     if cache is not None and summary.decoded:
         cache.prune()  # new grid thumbnails: keep the cache within its size budget (oldest used go first)
@@ -142,6 +155,7 @@ def _scan(
     report: ProgressReporter,
     cancel: CancelToken | None,
     cache: ThumbnailCache | None,
+    stamps: dict[str, scanner.FolderStamp],
 ) -> scanner.ScanResult:
     """Phase 1: paths, sizes and times only (the thumbnail cache is never scanned as photos)."""
     scan = scanner.scan(
@@ -149,11 +163,25 @@ def _scan(
         cancel=cancel,
         progress=lambda folders, found, current: report("scan", found, 0, current),
         exclude=[cache.root] if cache is not None else (),
+        stamps=stamps,
     )
     summary.skipped = scan.skipped
     summary.unreadable = scan.unreadable
     summary.ignored = scan.ignored
     return scan
+
+
+def _looked_at(known: dict[str, KnownPhoto], scan: scanner.ScanResult) -> list[scanner.FileEntry]:
+    """The rows in unchanged folders that ``load_known`` read (not plainly "ok": a failure to report again, a
+    missing or trashed photo that may be back), each stat-ed on its own as its folder's listing would."""
+    found: list[scanner.FileEntry] = []
+    for path in known:
+        folder = os.path.dirname(path)
+        if folder in scan.unchanged_folders:
+            entry = scanner.photo_entry(path, folder)
+            if entry is not None:
+                found.append(entry)
+    return found
 
 
 def _finish(summary: IndexSummary, started: float, *, cancelled: bool) -> IndexSummary:
