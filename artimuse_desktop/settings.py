@@ -1,8 +1,9 @@
 """User settings of the desktop app, kept as JSON at ``paths.settings_path()``.
 
-A plain dataclass with no Qt so the command line can read the same choices (default model, device, batch
-size). Loading never fails: a missing, unreadable or partly invalid file gives the defaults for what is wrong,
-so a hand-edited typo can not keep the app from starting. Saving is atomic (temporary file, then rename).
+A plain dataclass with no Qt so the command line can read the same choices (default model, device, batch size,
+critique length). Loading never fails: a missing, unreadable or partly invalid file gives the defaults for
+what is wrong, so a hand-edited typo can not keep the app from starting. Saving is atomic (temporary file,
+then rename).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ log = logging.getLogger(__name__)
 THEMES = ("dark", "light")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 SCHEMA_VERSION = 1
+CRITIQUE_TOKENS_DEFAULT = 1024
+CRITIQUE_TOKENS_LIMIT = 8192  # the longest critique the ArtiMuse authors allow
 
 
 @dataclass
@@ -36,6 +39,7 @@ class Settings:
     thumbnail_size: int = 180
     collapse_bursts: bool = False
     score_after_indexing: bool = True  # new photos get the default model's score without a second step
+    critique_max_new_tokens: int = CRITIQUE_TOKENS_DEFAULT  # most tokens per ArtiMuse critique
     burst_seconds: float = 2.0
     burst_distance: int = 10
     side_panel_visible: bool = True
@@ -55,6 +59,9 @@ class Settings:
         clean.cache_size_mb = _int_in(clean.cache_size_mb, 64, 1_000_000, default.cache_size_mb)
         if clean.theme not in THEMES:
             clean.theme = default.theme
+        clean.critique_max_new_tokens = _int_in(
+            clean.critique_max_new_tokens, 1, CRITIQUE_TOKENS_LIMIT, default.critique_max_new_tokens
+        )
         clean.thumbnail_size = _int_in(clean.thumbnail_size, 64, 480, default.thumbnail_size)
         clean.burst_distance = _int_in(clean.burst_distance, 0, 64, default.burst_distance)
         try:

@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from artimuse_desktop.commands.model_options import add_model_options
+from artimuse_desktop.settings import CRITIQUE_TOKENS_DEFAULT, CRITIQUE_TOKENS_LIMIT
 
 
 def register(subparsers: Any) -> None:
@@ -26,8 +27,27 @@ def register(subparsers: Any) -> None:
         metavar="NAME",
         help="only this attribute (repeatable), e.g. --attribute composition",
     )
+    parser.add_argument(
+        "--max-new-tokens",
+        type=critique_length,
+        default=None,
+        metavar="N",
+        help=f"most tokens per critique, 1 to {CRITIQUE_TOKENS_LIMIT} (default: the critique length setting, "
+        f"{CRITIQUE_TOKENS_DEFAULT} unless changed)",
+    )
     add_model_options(parser, default_model="artimuse")
     parser.set_defaults(func=run)
+
+
+def critique_length(text: str) -> int:
+    """argparse type for --max-new-tokens: a whole number of tokens within what the authors allow."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= CRITIQUE_TOKENS_LIMIT:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of tokens from 1 to {CRITIQUE_TOKENS_LIMIT}")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -60,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
                 ids.append((record.id, record.path))
     if not ids:
         return 1
-    backend = load_backend(args.model, args.device, args.quantize)
+    backend = load_backend(args.model, args.device, args.quantize, dtype=args.dtype, max_new_tokens=args.max_new_tokens)
     cancel = CancelToken()
     interactive = sys.stderr.isatty()
     previous = signal.signal(signal.SIGINT, lambda *_: cancel.cancel())

@@ -9,6 +9,7 @@ if TYPE_CHECKING:
     from artimuse_desktop.scoring.backend import Backend
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
+DTYPES = ("auto", "float32", "bfloat16", "float16")
 
 
 def add_model_options(parser: argparse.ArgumentParser, default_model: str | None) -> None:
@@ -22,12 +23,29 @@ def add_model_options(parser: argparse.ArgumentParser, default_model: str | None
         "--quantize",
         choices=("none", "8bit", "4bit"),
         default="none",
-        help="load ArtiMuse weights quantised through bitsandbytes (needs the 'quantize' extra and a CUDA GPU)",
+        help="ArtiMuse with cheaper arithmetic, its scores stored as another model version: 8bit = int8 weights "
+        "and activations (faster scores), 4bit = 4-bit weights (least memory, faster critique decoding). On CPUs "
+        "through torch's own kernels; on CUDA GPUs through bitsandbytes (the 'quantize' extra)",
+    )
+    parser.add_argument(
+        "--dtype",
+        choices=DTYPES,
+        default="auto",
+        help="ArtiMuse compute precision (default auto: bfloat16 on GPUs and on CPUs that compute it natively "
+        "(AVX512-BF16, AMX, ARM BF16), else float32; float32 gives the exact reference numbers)",
     )
 
 
-def load_backend(name: str, device: str, quantize: str = "none", experimental_attributes: bool = False) -> Backend:
-    """Create and load a backend, passing ``quantize`` only to backends that take it."""
+def load_backend(
+    name: str,
+    device: str,
+    quantize: str = "none",
+    experimental_attributes: bool = False,
+    dtype: str = "auto",
+    max_new_tokens: int | None = None,
+) -> Backend:
+    """Create and load a backend, passing ``quantize``, ``dtype`` and ``max_new_tokens`` only to backends that
+    take them."""
     import inspect
 
     from artimuse_desktop.errors import ModelError
@@ -39,11 +57,19 @@ def load_backend(name: str, device: str, quantize: str = "none", experimental_at
         if enable is None:
             raise ModelError(f"the model {name!r} has no experimental attribute scores", hint="use an ArtiMuse model")
         enable(True)
+    if max_new_tokens is not None:
+        if not hasattr(backend, "max_new_tokens"):
+            raise ModelError(f"the model {name!r} does not generate its critiques", hint="drop --max-new-tokens")
+        backend.max_new_tokens = max_new_tokens
     parameters = inspect.signature(backend.load).parameters
+    options: dict[str, str] = {}
     if quantize != "none":
         if "quantize" not in parameters:
             raise ModelError(f"the model {name!r} cannot be quantised", hint="drop --quantize")
-        backend.load(device, quantize=quantize)  # type: ignore[call-arg]
-    else:
-        backend.load(device)
+        options["quantize"] = quantize
+    if dtype != "auto":
+        if "dtype" not in parameters:
+            raise ModelError(f"the model {name!r} has no choice of precision", hint="drop --dtype")
+        options["dtype"] = dtype
+    backend.load(device, **options)
     return backend

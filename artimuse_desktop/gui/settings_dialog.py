@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from artimuse_desktop.settings import DEVICES, THEMES, Settings
+from artimuse_desktop.settings import CRITIQUE_TOKENS_DEFAULT, CRITIQUE_TOKENS_LIMIT, DEVICES, THEMES, Settings
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,6 +96,15 @@ class SettingsDialog(QDialog):
         form.addRow("Default model", self.model)
         form.addRow("Device", self.device)
         form.addRow("Batch size", self.batch_size)
+        self.critique_length = QSpinBox()
+        self.critique_length.setRange(1, CRITIQUE_TOKENS_LIMIT)
+        self.critique_length.setSuffix(" tokens")
+        self.critique_length.setValue(settings.critique_max_new_tokens)
+        self.critique_length.setToolTip(
+            f"The most an ArtiMuse critique may write, per attribute (default {CRITIQUE_TOKENS_DEFAULT}, "
+            f"at most {CRITIQUE_TOKENS_LIMIT})"
+        )
+        form.addRow("Critique length", self.critique_length)
         self.burst_seconds = QDoubleSpinBox()
         self.burst_seconds.setRange(0.0, 60.0)
         self.burst_seconds.setSuffix(" s")
@@ -167,6 +176,7 @@ class SettingsDialog(QDialog):
             default_model=str(self.model.currentData() or self._original.default_model),
             device=self.device.currentText(),
             batch_size=self.batch_size.value(),
+            critique_max_new_tokens=self.critique_length.value(),
             cache_size_mb=self.cache_size.value(),
             theme=str(self.theme.currentData()),
             auto_advance=self.auto_advance.isChecked(),

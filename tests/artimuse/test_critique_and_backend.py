@@ -244,21 +244,6 @@ def test_native_layout_folder_is_accepted_and_scores_the_same(
         assert main(["models", "remove", "tiny-native"]) == 0
 
 
-def test_quantize_needs_bitsandbytes_and_a_gpu(use_tiny_store: Path) -> None:
-    import importlib.util
-
-    from artimuse_desktop.errors import ModelUnavailableError
-    from artimuse_desktop.scoring.artimuse import model, store
-
-    entry = store.get_model("tiny")
-    with pytest.raises(ModelUnavailableError) as info:
-        model.load_model(entry, "cpu", quantize="4bit")
-    if importlib.util.find_spec("bitsandbytes") is None:
-        assert "bitsandbytes" in info.value.message
-    else:
-        assert "CUDA" in info.value.message or "accelerate" in info.value.message
-
-
 @pytest.mark.parametrize("kind", ["torch", "cpu-allocator"])
 def test_out_of_memory_becomes_our_error(
     tiny_backend: Any, expected: dict[str, Any], image_files: list[str], monkeypatch: pytest.MonkeyPatch, kind: str

@@ -172,21 +172,35 @@ def test_critiques_match_the_reference(
 def test_all_eight_attributes_in_one_call_include_the_recorded_ones(
     tiny_model: Any, expected: dict[str, Any], image_files: list[str], pixel_values: np.ndarray
 ) -> None:
-    from artimuse_desktop.scoring.artimuse import critique
+    from artimuse_desktop.scoring.artimuse import critique, prefix
 
-    calls = {"generate": 0}
-    original = tiny_model.model.generate
+    batches: list[tuple[Any, ...]] = []  # (module, rows, tokens) per forward pass
+    model = tiny_model.model
 
-    def counting_generate(*args: Any, **kwargs: Any) -> Any:
-        calls["generate"] += 1
-        return original(*args, **kwargs)
+    def record(name: str) -> Any:
+        def hook(_module: Any, args: Any, kwargs: Any) -> None:
+            tensor = kwargs.get("inputs_embeds", kwargs.get("pixel_values", args[0] if args else None))
+            batches.append((name, *tensor.shape[:2]))
 
-    tiny_model.model.generate = counting_generate
+        return hook
+
+    hooks = [
+        model.model.vision_tower.register_forward_pre_hook(record("vision"), with_kwargs=True),
+        model.model.language_model.register_forward_pre_hook(record("llm"), with_kwargs=True),
+    ]
     try:
         output = critique.critique_image(tiny_model, pixel_values[0], max_new_tokens=24)
     finally:
-        del tiny_model.model.generate
-    assert calls["generate"] == 1
+        for hook in hooks:
+            hook.remove()
+    # the image once; the shared prefix once and the critiques' common text once (one row each); the 8
+    # attribute tails in one pass; then one pass per token for the 8 rows together
+    assert batches[0] == ("vision", 1, 3)
+    assert [b[0] for b in batches[1:]] == ["llm"] * 26
+    assert batches[1][1:] == (1, len(prefix.prefix_ids(tiny_model)))
+    assert batches[2][1] == 1
+    assert all(rows == 8 for _name, rows, _tokens in batches[3:])
+    assert all(tokens == 1 for _name, _rows, tokens in batches[4:])
     assert list(output.texts) == list(prompts.ASPECTS)
     for aspect, ref in expected["images"][image_files[0]]["chat"].items():
         assert output.texts[aspect] == ref["response"]

@@ -287,8 +287,8 @@ def test_memory_check_refuses_with_advice(monkeypatch: pytest.MonkeyPatch) -> No
     params_8b = 7_940_000_000
     with pytest.raises(ModelUnavailableError) as info:
         devices.check_memory(params_8b, "cuda:0", "bfloat16")
-    assert info.value.message == "the model needs about 18 GB (bfloat16), cuda:0 has 11 GB free"
-    assert info.value.hint == "try --quantize 4bit or --device cpu"
+    assert info.value.message == "the model needs about 18 GB in bfloat16 but cuda:0 has 11 GB free"
+    assert info.value.hint == "8-bit (about 11 GB) fits: pass --quantize 8bit"
     devices.check_memory(params_8b, "cuda:0", "4bit")  # about 6 GB: fits
     with pytest.raises(ModelUnavailableError, match="needs about 36 GB"):
         devices.check_memory(params_8b, "cpu", "float32")

@@ -2,7 +2,9 @@
 
 ``prepare`` (thread pool) decodes the ORIGINAL photo at full size, with EXIF orientation applied, and
 preprocesses it: the score is meant to judge the photo, not a preview. A reduced-size JPEG decode is available
-for speed but never the default. ``score_batch`` scores all prepared photos in one forward pass. ``version``
+for speed but never the default. ``score_batch`` scores all prepared photos in one forward pass; a batch of
+one photo (the pipeline scores a photo just before critiquing it) keeps that photo's prefilled prefix (system
+turn + image, ``prefix``) so its critiques branch from it instead of encoding the image again. ``version``
 changes with the weights (their sha256), this code and the prompts, so stored scores can tell when they are
 stale.
 """
@@ -69,6 +71,13 @@ def decode_photo(path: str, reduced: bool = False, orientation: int | None = Non
         return (upright if upright is not None else image).convert("RGB")
 
 
+def _pixels_key(pixel_values: np.ndarray) -> bytes:
+    """A digest of a photo's model input: the same pixels give the same prefix, whatever path they came by."""
+    import hashlib
+
+    return hashlib.blake2b(np.ascontiguousarray(pixel_values).tobytes(), digest_size=16).digest()
+
+
 class ArtiMuseBackend:
     """An installed ArtiMuse model (``model_name`` None: the default one) as a scoring backend."""
 
@@ -98,6 +107,8 @@ class ArtiMuseBackend:
         self.version = self._version()
         self._loaded: Any = None
         self._load_lock = threading.Lock()
+        self._last_prefix: tuple[tuple[int, bytes], Any] | None = None
+        self._prefix_lock = threading.Lock()
 
     def _version(self) -> str:
         """Weights checksum + code version + prompt fingerprint (+ quantisation, which moves the numbers)."""
@@ -148,6 +159,8 @@ class ArtiMuseBackend:
 
         with self._load_lock:
             loaded, self._loaded = self._loaded, None
+        with self._prefix_lock:
+            self._last_prefix = None
         model.release(loaded)
 
     @property
@@ -179,7 +192,13 @@ class ArtiMuseBackend:
             return []
         pixels = np.stack([p.pixel_values for p in prepared])
         aspects = ATTRIBUTES if self.experimental_attribute_scores else ()
-        scores = scorer.score_images(self.loaded, pixels, experimental_aspects=aspects)
+        lm = self.loaded
+        if len(prepared) == 1:  # e.g. before a critique: keep the photo's prefix for the critiques to branch
+            one, shared = scorer.score_with_prefix(lm, pixels, experimental_aspects=aspects)
+            self._remember_prefix((id(lm), _pixels_key(prepared[0].pixel_values)), shared)
+            scores = [one]
+        else:
+            scores = scorer.score_images(lm, pixels, experimental_aspects=aspects)
         return [
             ScoreResult(
                 score=image_score.score,
@@ -206,12 +225,48 @@ class ArtiMuseBackend:
         aspects = [canonical_attribute(a) for a in attributes] or list(ATTRIBUTES)
         aspects = list(dict.fromkeys(aspects))
         prepared = self.prepare(item)
-        kwargs: dict[str, Any] = {}
-        if self.max_new_tokens is not None:
-            kwargs["max_new_tokens"] = self.max_new_tokens
+        lm = self.loaded
         return critique.critique_image(
-            self.loaded, prepared.pixel_values, aspects, on_token=on_token, cancel=cancel, **kwargs
+            lm,
+            prepared.pixel_values,
+            aspects,
+            on_token=on_token,
+            cancel=cancel,
+            max_new_tokens=self.critique_length(),
+            shared=self._prefix_for(lm, prepared.pixel_values),
         )
+
+    def critique_length(self) -> int:
+        """Most tokens per critique: the one given to this backend, else the user's setting (default 1024)."""
+        from artimuse_desktop import settings
+        from artimuse_desktop.scoring.artimuse.critique import check_max_new_tokens
+
+        if self.max_new_tokens is not None:
+            return check_max_new_tokens(self.max_new_tokens)
+        return settings.load().critique_max_new_tokens
+
+    # -- one prefix per photo ---------------------------------------------------------------------------------
+
+    def _prefix_for(self, lm: Any, pixel_values: np.ndarray) -> Any:
+        """The photo's prefilled prefix: the one its score just left (same pixels, same model), else a new one."""
+        from artimuse_desktop.scoring.artimuse import prefix
+        from artimuse_desktop.scoring.artimuse.devices import oom_guard
+
+        key = (id(lm), _pixels_key(pixel_values))
+        with self._prefix_lock:
+            if self._last_prefix is not None and self._last_prefix[0] == key:
+                return self._last_prefix[1]
+        import torch
+
+        with lm.lock, oom_guard(lm.device, "encoding the photo"):
+            shared = prefix.prefill(lm, lm.image_features(torch.from_numpy(pixel_values).unsqueeze(0)))
+        self._remember_prefix(key, shared)
+        return shared
+
+    def _remember_prefix(self, key: tuple[int, bytes], shared: Any) -> None:
+        """Keep one photo's prefix (tens of MB at 8B): a score followed by its critiques encodes it once."""
+        with self._prefix_lock:
+            self._last_prefix = (key, shared)
 
     def critique(
         self,

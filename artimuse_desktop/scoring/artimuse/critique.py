@@ -1,12 +1,14 @@
-"""Expert critiques: all requested attributes of one photo in ONE batched greedy ``generate`` call, streamed.
+"""Expert critiques: all requested attributes of one photo decoded together (greedy), streamed.
 
-Each attribute is one row of the batch (left-padded, the image features computed once and shared). A streamer
-splits the tokens per row and calls ``on_token(attribute, fragment)`` as text becomes final; a stopping
-criterion watches the CancelToken (and waits while it is paused). The decoding reproduces the authors'
-``chat()`` exactly: their slow tokenizer drops only ``<|endoftext|>``, ``<|im_start|>`` and ``<|im_end|>`` and
-keeps every other added token, joins byte-level pieces between added tokens, turns invalid UTF-8 into U+FFFD;
-then the text is cut at ``<|im_end|>`` and stripped. Streaming never emits text that could still change, so
-the fragments always add up to the final text.
+The image is encoded once and the prompt part every attribute shares (system turn + image) prefilled once
+(``prefix``); each attribute is one row of the batch that prefills only its own suffix, then all rows decode
+together, a row leaving the batch when it ends. A streamer splits the tokens per row and calls
+``on_token(attribute, fragment)`` as text becomes final; the CancelToken is checked between tokens (and waited
+on while it is paused). The decoding reproduces the authors' ``chat()`` exactly: their slow tokenizer drops
+only ``<|endoftext|>``, ``<|im_start|>`` and ``<|im_end|>`` and keeps every other added token, joins
+byte-level pieces between added tokens, turns invalid UTF-8 into U+FFFD; then the text is cut at
+``<|im_end|>`` and stripped. Streaming never emits text that could still change, so the fragments always add
+up to the final text.
 """
 
 from __future__ import annotations
@@ -18,14 +20,18 @@ from functools import lru_cache
 from typing import Any
 
 from artimuse_desktop.cancel import CancelToken
-from artimuse_desktop.scoring.artimuse import prompts
+from artimuse_desktop.errors import ModelError
+from artimuse_desktop.scoring.artimuse import prefix, prompts
 from artimuse_desktop.scoring.artimuse.devices import oom_guard
 from artimuse_desktop.scoring.artimuse.model import LoadedModel
+from artimuse_desktop.scoring.artimuse.prefix import Branch, Prefix
 from artimuse_desktop.scoring.backend import TokenCallback
+from artimuse_desktop.settings import CRITIQUE_TOKENS_DEFAULT, CRITIQUE_TOKENS_LIMIT
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_NEW_TOKENS = 1024
+DEFAULT_MAX_NEW_TOKENS = CRITIQUE_TOKENS_DEFAULT  # the setting's default: 1024
+MAX_NEW_TOKENS_LIMIT = CRITIQUE_TOKENS_LIMIT  # what the authors allow: 8192
 
 
 @dataclass(frozen=True)
@@ -178,19 +184,6 @@ class RowStreamer:
             self._emit(row, final)
 
 
-class _CancelCriteria:
-    """Stops every row when the token is cancelled; blocks between tokens while it is paused."""
-
-    def __init__(self, cancel: CancelToken) -> None:
-        self.cancel = cancel
-
-    def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
-        import torch
-
-        self.cancel.wait_if_paused()
-        return torch.full((input_ids.shape[0],), self.cancel.cancelled, dtype=torch.bool, device=input_ids.device)
-
-
 def critique_image(
     lm: LoadedModel,
     pixel_values: Any,
@@ -198,18 +191,20 @@ def critique_image(
     on_token: TokenCallback | None = None,
     cancel: CancelToken | None = None,
     max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
+    shared: Prefix | None = None,
 ) -> CritiqueOutput:
-    """Critique one photo (``[3, H, W]`` or ``[1, 3, H, W]``) for each aspect in one batched generate."""
+    """Critique one photo (``[3, H, W]`` or ``[1, 3, H, W]``) for each aspect, all rows decoded together.
+
+    The image is encoded and the shared prefix prefilled once (or ``shared``, a one-photo Prefix already
+    prefilled, e.g. by the score, is branched); each aspect prefills only its own suffix.
+    """
     import numpy as np
     import torch
-    from transformers import GenerationConfig, StoppingCriteriaList
 
+    check_max_new_tokens(max_new_tokens)
     aspects = list(aspects)
     if not aspects:
         return CritiqueOutput({}, {}, {}, cancelled=False)
-    tensor = torch.from_numpy(pixel_values) if isinstance(pixel_values, np.ndarray) else pixel_values
-    if tensor.ndim == 3:
-        tensor = tensor.unsqueeze(0)
     if cancel is not None and cancel.cancelled:
         return CritiqueOutput(
             {a: "" for a in aspects}, {a: [] for a in aspects}, {a: False for a in aspects}, cancelled=True
@@ -218,39 +213,90 @@ def critique_image(
     texts = [prompts.attribute_query(a, spec.num_image_token, spec.system_message) for a in aspects]
     decoder = ResponseDecoder(lm.tokenizer, spec.dropped_token_ids)
     streamer = RowStreamer(aspects, decoder, spec.eos_token_id, on_token)
-    config = GenerationConfig(
-        max_new_tokens=max_new_tokens,
-        do_sample=False,
-        num_beams=1,
-        eos_token_id=spec.eos_token_id,
-        pad_token_id=spec.eos_token_id,
-    )
-    criteria = StoppingCriteriaList([_CancelCriteria(cancel)] if cancel is not None else [])
     with lm.lock, oom_guard(lm.device, f"critiquing {len(aspects)} attributes"):
-        features = lm.image_features(tensor)
-        embeds, mask, _positions = lm.build_inputs(texts, features, [0] * len(aspects))
-        with torch.inference_mode():
-            output = lm.model.generate(
-                inputs_embeds=embeds,
-                attention_mask=mask,
-                generation_config=config,
-                stopping_criteria=criteria,
-                streamer=streamer,
-            )
-    sequences = output if isinstance(output, torch.Tensor) else output.sequences
+        if shared is None:
+            tensor = torch.from_numpy(pixel_values) if isinstance(pixel_values, np.ndarray) else pixel_values
+            if tensor.ndim == 3:
+                tensor = tensor.unsqueeze(0)
+            shared = prefix.prefill(lm, lm.image_features(tensor))
+        branch = prefix.run_suffixes(lm, shared, texts, [0] * len(aspects))
+        rows, hit_eos = greedy_decode(lm, branch, streamer, max_new_tokens, cancel)
     cancelled = bool(cancel is not None and cancel.cancelled)
     result_texts: dict[str, str] = {}
     result_ids: dict[str, list[int]] = {}
     finished: dict[str, bool] = {}
     for row, aspect in enumerate(aspects):
-        ids: list[int] = []
-        hit_eos = False
-        for token in sequences[row].tolist():
-            if token == spec.eos_token_id:
-                hit_eos = True
-                break
-            ids.append(int(token))
+        ids = rows[row]
         result_ids[aspect] = ids
         result_texts[aspect] = decoder.response(ids)
-        finished[aspect] = hit_eos or (len(ids) >= max_new_tokens) or not cancelled
+        finished[aspect] = hit_eos[row] or (len(ids) >= max_new_tokens) or not cancelled
     return CritiqueOutput(result_texts, result_ids, finished, cancelled)
+
+
+def check_max_new_tokens(value: Any) -> int:
+    """The critique length in tokens: a whole number from 1 to MAX_NEW_TOKENS_LIMIT (the authors' 8192)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_NEW_TOKENS_LIMIT:
+        raise ModelError(
+            f"critique length {value!r} is not a number of tokens from 1 to {MAX_NEW_TOKENS_LIMIT}",
+            hint=f"use --max-new-tokens N with 1 <= N <= {MAX_NEW_TOKENS_LIMIT} (default {DEFAULT_MAX_NEW_TOKENS})",
+        )
+    return value
+
+
+def greedy_decode(
+    lm: LoadedModel,
+    branch: Branch,
+    streamer: RowStreamer,
+    max_new_tokens: int,
+    cancel: CancelToken | None,
+) -> tuple[list[list[int]], list[bool]]:
+    """Greedy decoding (argmax, as the authors' ``chat()`` with ``do_sample=False``) of every row of ``branch``.
+
+    Per row: the ids before ``<|im_end|>`` and whether it came. A row that has ended leaves the batch, so the
+    others do not pay for it. Between tokens the cancel token is checked (and waited on while paused).
+    """
+    import torch
+
+    eos = lm.spec.eos_token_id
+    count = int(branch.last_logits.shape[0])
+    ids: list[list[int]] = [[] for _ in range(count)]
+    ended = [False] * count
+    active = list(range(count))  # batch row k is original row active[k]
+    cache, mask, positions, logits = branch.cache, branch.attention_mask, branch.next_positions, branch.last_logits
+    with torch.inference_mode():
+        for step in range(max_new_tokens):
+            tokens = logits.argmax(dim=-1)
+            every_row = torch.full((count,), eos, dtype=torch.long)
+            every_row[torch.as_tensor(active)] = tokens.cpu()
+            for row in active:
+                token = int(every_row[row])
+                if token == eos:
+                    ended[row] = True
+                else:
+                    ids[row].append(token)
+            streamer.put(every_row)
+            if cancel is not None:
+                cancel.wait_if_paused()
+                if cancel.cancelled:
+                    break
+            keep = [k for k, row in enumerate(active) if not ended[row]]
+            if not keep or step == max_new_tokens - 1:
+                break
+            if len(keep) < len(active):
+                index = torch.as_tensor(keep, device=tokens.device)
+                cache.batch_select_indices(index)
+                mask, positions, tokens = mask[index], positions[index], tokens[index]
+                active = [active[k] for k in keep]
+            mask = torch.cat([mask, mask.new_ones((len(active), 1))], dim=1)
+            output = lm.model(
+                input_ids=tokens.unsqueeze(-1),
+                attention_mask=mask,
+                position_ids=positions.unsqueeze(-1),
+                use_cache=True,
+                logits_to_keep=1,
+                **prefix.cache_argument(lm, cache),
+            )
+            positions = positions + 1
+            logits = output.logits[:, -1, :]
+    streamer.end()
+    return ids, ended

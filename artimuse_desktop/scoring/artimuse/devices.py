@@ -4,14 +4,22 @@ torch is imported inside each function, so importing this module stays cheap. Th
 estimated from the store before loading, so a machine that cannot hold it gets a sentence saying what to try
 instead of a crash halfway through loading 16 GB; an out-of-memory error while running becomes our
 OutOfMemoryError, so the pipeline can halve the batch and retry.
+
+On a CPU the default dtype is bfloat16 only where the processor computes it natively (AVX512-BF16 or AMX on
+x86, the BF16 extension on ARM): there it halves the memory (16 GB instead of 32 for the 8B model) and runs
+faster. Elsewhere bf16 would be emulated, slower than float32, so float32 (the exact reference numbers) stays
+the default and the memory check names ``--dtype bfloat16`` or a quantisation when float32 does not fit.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
+import platform
+import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
 from artimuse_desktop.errors import ModelUnavailableError, OutOfMemoryError
 
@@ -58,11 +66,12 @@ def _mps_available() -> bool:
 
 
 def default_dtype_name(device: str) -> str:
-    """float32 on CPU (exact reference numbers), bfloat16 on GPUs (the authors' dtype), else float16."""
+    """bfloat16 on a CPU that computes it natively, else float32 (exact reference numbers); bfloat16 on GPUs
+    (the authors' dtype), or float16 where bf16 is unsupported."""
     import torch
 
     if device == "cpu":
-        return "float32"
+        return "bfloat16" if cpu_native_bf16() else "float32"
     if device.startswith("cuda"):
         return "bfloat16" if torch.cuda.is_bf16_supported() else "float16"
     if device == "mps":
@@ -72,6 +81,82 @@ def default_dtype_name(device: str) -> str:
         except (RuntimeError, TypeError):
             return "float16"
     return "float32"
+
+
+_X86 = ("x86_64", "amd64", "i386", "i686", "x86")
+_X86_BF16_FLAGS = ("avx512_bf16", "amx_bf16")  # the names Linux gives them in /proc/cpuinfo
+
+
+def native_bf16(flags: Collection[str], machine: str, capability: str | None = None) -> bool:
+    """Whether a CPU with these feature ``flags`` computes bfloat16 natively (a pure function: testable).
+
+    x86: AVX512-BF16 or AMX-BF16, and torch's kernels built for AVX512 (``capability``: torch's
+    ``get_cpu_capability()``; AVX2 there means torch runs without AVX512, ``ATEN_CPU_CAPABILITY`` for example,
+    so bf16 would be converted in software). ARM: the BF16 extension (``bf16`` in Linux's Features line,
+    ``FEAT_BF16`` from macOS's sysctl: Apple M2 and later, Graviton 3 and later).
+    """
+    names = {flag.lower() for flag in flags}
+    if machine.lower() in _X86:
+        has = any(flag in names for flag in _X86_BF16_FLAGS)
+        return has and (capability is None or capability.upper().startswith("AVX512"))
+    if machine.lower() in ("arm64", "aarch64", "armv8", "armv9"):
+        return "bf16" in names or "feat_bf16" in names
+    return False
+
+
+def parse_cpuinfo_flags(text: str) -> set[str]:
+    """The feature flags in a Linux ``/proc/cpuinfo`` (``flags`` on x86, ``Features`` on ARM), first CPU."""
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip().lower() in ("flags", "features"):
+            return set(value.split())
+    return set()
+
+
+def cpu_flags() -> set[str]:
+    """This CPU's feature flags, as far as the platform tells them without privileges; empty when unknown."""
+    if sys.platform.startswith("linux"):
+        try:
+            with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as handle:
+                return parse_cpuinfo_flags(handle.read())
+        except OSError:
+            return set()
+    if sys.platform == "darwin":
+        try:
+            done = subprocess.run(
+                ["sysctl", "-n", "hw.optional.arm.FEAT_BF16"], capture_output=True, text=True, timeout=5, check=False
+            )
+        except (OSError, subprocess.SubprocessError):
+            return set()
+        return {"FEAT_BF16"} if done.stdout.strip() == "1" else set()
+    return set()  # Windows: no bf16 feature query; float32 stays the default there
+
+
+CPU_BF16_ENV = "ARTIMUSE_CPU_BF16"
+
+
+def cpu_native_bf16() -> bool:
+    """Whether this machine's CPU computes bfloat16 natively (detected once per process).
+
+    ``ARTIMUSE_CPU_BF16=0`` or ``1`` overrides the detection: the test suite pins 0 so the reference numbers
+    hold on every machine, and a user can correct a wrong guess.
+    """
+    forced = os.environ.get(CPU_BF16_ENV, "").strip()
+    if forced in ("0", "1"):
+        return forced == "1"
+    return _detected_native_bf16()
+
+
+@functools.lru_cache(maxsize=1)
+def _detected_native_bf16() -> bool:
+    import torch
+
+    capability: str | None
+    try:
+        capability = str(torch.backends.cpu.get_cpu_capability())
+    except (AttributeError, RuntimeError):
+        capability = None
+    return native_bf16(cpu_flags(), platform.machine(), capability)
 
 
 def estimate_bytes(num_parameters: int, precision: str) -> int:
@@ -114,20 +199,58 @@ def _host_available_bytes() -> int | None:
     return None
 
 
-def check_memory(num_parameters: int, device: str, precision: str) -> None:
-    """Refuse up front, with advice, when the model clearly does not fit (better than an OOM mid-load)."""
+_LABELS = {"float32": "float32", "bfloat16": "bfloat16", "float16": "float16", "8bit": "8-bit", "4bit": "4-bit"}
+_OPTIONS = {"bfloat16": "--dtype bfloat16", "8bit": "--quantize 8bit", "4bit": "--quantize 4bit"}
+_SMALLER = {
+    "float32": ("bfloat16", "8bit", "4bit"),
+    "bfloat16": ("8bit", "4bit"),
+    "float16": ("8bit", "4bit"),
+    "8bit": ("4bit",),
+    "4bit": (),
+}
+
+
+def _gb(nbytes: float) -> str:
+    return f"{nbytes / 1e9:.0f} GB"
+
+
+def memory_advice(num_parameters: int, device: str, precision: str, free: int) -> str | None:
+    """The first smaller precision that fits in ``free`` bytes, as the option to pass; None when none does.
+
+    Quantisation is offered on CPU and CUDA only (the devices it runs on); bfloat16 on a CPU that would
+    emulate it is offered all the same, because fitting slowly beats not running at all, with a warning.
+    """
+    for option in _SMALLER.get(precision, ()):
+        if option != "bfloat16" and not (device == "cpu" or device.startswith("cuda")):
+            continue
+        needed = estimate_bytes(num_parameters, option)
+        if needed <= free:
+            advice = f"{_LABELS[option]} (about {_gb(needed)}) fits: pass {_OPTIONS[option]}"
+            if option == "bfloat16" and device == "cpu" and not cpu_native_bf16():
+                advice += " (emulated on this CPU: slower than float32)"
+            return advice
+    return None
+
+
+def check_memory(num_parameters: int, device: str, precision: str, free: int | None = None) -> None:
+    """Refuse up front, naming the option that fits this machine (better than an OOM mid-load).
+
+    ``free``: the bytes available, measured now when not given.
+    """
     needed = estimate_bytes(num_parameters, precision)
-    free = free_bytes(device)
+    if free is None:
+        free = free_bytes(device)
     if free is None or needed <= free:
         return
-    advice = []
-    if precision != "4bit" and device.startswith("cuda"):
-        advice.append("--quantize 4bit")
-    if device != "cpu":
-        advice.append("--device cpu")
-    hint = f"try {' or '.join(advice)}" if advice else "close other programs, or use a machine with a GPU"
+    where = "this machine" if device == "cpu" else device
+    hint = memory_advice(num_parameters, device, precision, free)
+    if hint is None:
+        smallest = "4bit" if device == "cpu" or device.startswith("cuda") else "bfloat16"
+        hint = f"even {_LABELS[smallest]} (about {_gb(estimate_bytes(num_parameters, smallest))}) does not fit: " + (
+            "close other programs, or use a machine with more memory" if device == "cpu" else "try --device cpu"
+        )
     raise ModelUnavailableError(
-        f"the model needs about {needed / 1e9:.0f} GB ({precision}), {device} has {free / 1e9:.0f} GB free",
+        f"the model needs about {_gb(needed)} in {_LABELS.get(precision, precision)} but {where} has {_gb(free)} free",
         hint=hint,
     )
 

@@ -1,10 +1,11 @@
 """Loading an installed ArtiMuse model with transformers' native ``InternVLForConditionalGeneration``.
 
-No remote code, safetensors only, local files only. Float32 on CPU (it reproduces the authors' numbers),
-bfloat16 (or float16 where bf16 is unsupported) on GPUs, optional 8/4-bit via bitsandbytes; ``devices``
-chooses the device and dtype and refuses, with advice, a model that would not fit. Also here: the
-input-building step shared by the scorer and the critique (prompt ids, left padding, image features spliced
-into the ``<IMG_CONTEXT>`` embeddings).
+No remote code, safetensors only, local files only. On a CPU bfloat16 where it computes bf16 natively, else
+float32 (``--dtype float32`` always: it reproduces the authors' numbers); bfloat16 (or float16 where bf16 is
+unsupported) on GPUs; optional 8/4-bit. ``devices`` chooses the device and dtype and refuses, with advice
+naming the option that fits, a model that would not fit. Also here: the input-building step shared by the
+scorer and the critique (prompt ids, left padding, image features spliced into the ``<IMG_CONTEXT>``
+embeddings).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from artimuse_desktop.errors import ModelError, ModelUnavailableError
 from artimuse_desktop.scoring.artimuse import prompts, store
 from artimuse_desktop.scoring.artimuse.devices import (
     check_memory,
+    cpu_native_bf16,
     default_dtype_name,
     detect_device,
     oom_guard,
@@ -99,7 +101,8 @@ class LoadedModel:
 
     @property
     def compute_dtype(self) -> Any:
-        return self.model.get_input_embeddings().weight.dtype
+        """The dtype inputs enter the model in (not the embedding's: a CPU-quantised one stores bf16)."""
+        return self.dtype
 
     def build_inputs(
         self, texts: Sequence[str], image_features: Any, row_images: Sequence[int]
@@ -145,7 +148,7 @@ def load_model(
     attn_implementation: str | None = None,
     check_free_memory: bool = True,
 ) -> LoadedModel:
-    """Load an installed model; ``dtype`` defaults per device, ``quantize`` is ``8bit``/``4bit`` or None."""
+    """Load an installed model; ``dtype`` (None or ``auto``: per device), ``quantize`` ``8bit``/``4bit``/None."""
     import importlib.util
 
     import torch
@@ -159,21 +162,28 @@ def load_model(
     _check_files(entry)
     spec = ModelSpec.from_sidecar(store.read_sidecar(entry))
     device = detect_device(device)
-    dtype_name = dtype or default_dtype_name(device)
+    dtype_name = dtype if dtype not in (None, "auto") else default_dtype_name(device)
     if dtype_name not in DTYPE_CHOICES:
         raise ModelError(f"unknown dtype {dtype_name!r}; use one of {', '.join(DTYPE_CHOICES)}")
+    if device == "cpu" and dtype_name == "bfloat16" and not cpu_native_bf16():
+        log.warning("bfloat16 is emulated on this CPU (no AVX512-BF16 or AMX): slower than float32")
     if quantize is not None:
         if quantize not in QUANTIZE_CHOICES:
             raise ModelError(f"unknown quantization {quantize!r}; use one of {', '.join(QUANTIZE_CHOICES)}")
         missing = [p for p in ("bitsandbytes", "accelerate") if importlib.util.find_spec(p) is None]
-        if missing:
+        if device == "cpu":  # torch's own int8/int4 CPU kernels, float32 activations (cpu_quantize)
+            from artimuse_desktop.scoring.artimuse import cpu_quantize
+
+            cpu_quantize.check_supported(quantize)
+            dtype_name = "float32"
+        elif missing:
             raise ModelUnavailableError(
                 f"--quantize {quantize} needs the package(s) {', '.join(missing)}",
                 hint="pip install 'artimuse-desktop[quantize]' accelerate",
             )
-        if not device.startswith("cuda"):
-            raise ModelUnavailableError(f"--quantize {quantize} needs a CUDA GPU (device is {device})")
-        if dtype_name == "float32":
+        elif not device.startswith("cuda"):
+            raise ModelUnavailableError(f"--quantize {quantize} needs a CUDA GPU or the CPU (device is {device})")
+        elif dtype_name == "float32":
             dtype_name = "bfloat16" if torch.cuda.is_bf16_supported() else "float16"
     if check_free_memory and entry.num_parameters:
         check_memory(entry.num_parameters, device, quantize or dtype_name)
@@ -191,7 +201,7 @@ def load_model(
         "local_files_only": True,
         "trust_remote_code": False,
     }
-    if quantize is not None:
+    if quantize is not None and device != "cpu":
         from transformers import BitsAndBytesConfig
 
         keep = ["vision_tower", "multi_modal_projector", "lm_head"]
@@ -217,11 +227,17 @@ def load_model(
     )
     with oom_guard(device, f"loading model {entry.name!r}"):
         try:
-            loaded_pair: Any = InternVLForConditionalGeneration.from_pretrained(
-                str(entry.path), output_loading_info=True, **kwargs
-            )
-            model: Any = loaded_pair[0]
-            info: dict[str, Any] = loaded_pair[1]
+            if quantize is not None and device == "cpu":
+                from artimuse_desktop.scoring.artimuse.cpu_quantize import load_quantized
+
+                model: Any = load_quantized(entry.path, quantize, attn)
+                info: dict[str, Any] = {}
+            else:
+                loaded_pair: Any = InternVLForConditionalGeneration.from_pretrained(
+                    str(entry.path), output_loading_info=True, **kwargs
+                )
+                model = loaded_pair[0]
+                info = loaded_pair[1]
         except (OSError, ValueError, KeyError) as exc:
             raise ModelUnavailableError(
                 f"model {entry.name!r} could not be loaded from {entry.path}: {exc}",

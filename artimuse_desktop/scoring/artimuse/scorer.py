@@ -5,7 +5,8 @@ position. Batching runs the vision tower once over all photos and the language m
 rows are left-padded with an attention mask and position ids that count only real tokens, and only the last
 position's logits are computed. The holistic score always uses the authors' prompt unchanged. Optional
 per-attribute scores use an aspect-conditioned variant of that prompt through the same head: the model was not
-trained for that, so those numbers are marked EXPERIMENTAL wherever they appear.
+trained for that, so those numbers are marked EXPERIMENTAL wherever they appear. Those extra rows share
+their photo's prefilled prefix (``prefix``); ``score_with_prefix`` hands a photo's prefix on to its critiques.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from artimuse_desktop.scoring.artimuse import prompts
+from artimuse_desktop.scoring.artimuse import prefix, prompts
 from artimuse_desktop.scoring.artimuse.devices import oom_guard
 from artimuse_desktop.scoring.artimuse.model import LoadedModel
+from artimuse_desktop.scoring.artimuse.prefix import Prefix
 
 
 @dataclass(frozen=True)
@@ -72,30 +74,63 @@ def score_images(
     """Score ``[N, 3, 448, 448]`` pixel values (numpy or torch) in one vision pass and one LLM pass.
 
     With ``experimental_aspects`` each photo also gets one row per aspect (same image features, no extra
-    vision work); those scores come back flagged experimental.
+    vision work); those scores come back flagged experimental. The rows of one photo then share one prefilled
+    prefix (system turn + image), so each extra aspect costs only its own suffix.
     """
-    import torch
-
-    tensor = torch.from_numpy(pixel_values) if isinstance(pixel_values, np.ndarray) else pixel_values
-    if tensor.ndim == 3:
-        tensor = tensor.unsqueeze(0)
+    tensor = _as_batch(pixel_values)
     count = int(tensor.shape[0])
     if count == 0:
         return []
-    system = lm.spec.system_message
-    holistic = prompts.score_query(lm.spec.num_image_token, system)
-    aspects = list(experimental_aspects)
-    texts: list[str] = []
-    rows: list[int] = []
-    for image in range(count):
-        texts.append(holistic)
-        rows.append(image)
-        for aspect in aspects:
-            texts.append(prompts.experimental_attribute_score_query(aspect, lm.spec.num_image_token, system))
-            rows.append(image)
+    texts, rows = _rows(lm, count, experimental_aspects)
     with lm.lock, oom_guard(lm.device, f"scoring a batch of {count} photos"):
         features = lm.image_features(tensor)
-        logits = score_logits(lm, features, texts, rows)
+        if experimental_aspects:
+            logits = _suffix_logits(lm, prefix.prefill(lm, features), texts, rows)
+        else:  # one row per photo: nothing to share, one plain pass is cheapest
+            logits = score_logits(lm, features, texts, rows)
+    return _results(logits, count, experimental_aspects)
+
+
+def score_with_prefix(
+    lm: LoadedModel, pixel_values: Any, experimental_aspects: Sequence[str] = ()
+) -> tuple[ImageScore, Prefix]:
+    """Score one photo through its shared prefix and return that prefix too, for its critiques to branch."""
+    tensor = _as_batch(pixel_values)
+    if int(tensor.shape[0]) != 1:
+        raise ValueError(f"score_with_prefix takes one photo, not {int(tensor.shape[0])}")
+    texts, rows = _rows(lm, 1, experimental_aspects)
+    with lm.lock, oom_guard(lm.device, "scoring a photo"):
+        shared = prefix.prefill(lm, lm.image_features(tensor))
+        logits = _suffix_logits(lm, shared, texts, rows)
+    return _results(logits, 1, experimental_aspects)[0], shared
+
+
+def _as_batch(pixel_values: Any) -> Any:
+    import torch
+
+    tensor = torch.from_numpy(pixel_values) if isinstance(pixel_values, np.ndarray) else pixel_values
+    return tensor.unsqueeze(0) if tensor.ndim == 3 else tensor
+
+
+def _rows(lm: LoadedModel, count: int, aspects: Sequence[str]) -> tuple[list[str], list[int]]:
+    """Per photo: the holistic prompt, then one experimental prompt per aspect; and each row's photo."""
+    n, system = lm.spec.num_image_token, lm.spec.system_message
+    per_photo = [prompts.score_query(n, system)]
+    per_photo += [prompts.experimental_attribute_score_query(a, n, system) for a in aspects]
+    texts = per_photo * count
+    rows = [image for image in range(count) for _ in per_photo]
+    return texts, rows
+
+
+def _suffix_logits(lm: LoadedModel, shared: Prefix, texts: Sequence[str], rows: Sequence[int]) -> np.ndarray:
+    branch = prefix.run_suffixes(lm, shared, texts, rows, all_logits=False)
+    result: np.ndarray = branch.last_logits.float().cpu().numpy()
+    return result
+
+
+def _results(logits: np.ndarray, count: int, aspects: Sequence[str]) -> list[ImageScore]:
+    import torch
+
     with torch.inference_mode():
         scores = expected_scores(torch.from_numpy(logits)).tolist()
     per_image = 1 + len(aspects)

@@ -199,6 +199,7 @@ def add_model(
     final = root / name
     if final.exists():
         raise ModelError(f"{final} already exists but is not in the manifest", hint="delete or move that folder")
+    conversion.check_disk_space(checkpoint, root)  # before anything is written, naming the store folder
     staging = Path(tempfile.mkdtemp(prefix=f".adding-{name}-", dir=root))
     try:
         result = conversion.convert_checkpoint(checkpoint, staging, progress=progress)

@@ -3,10 +3,15 @@
 Everything is read and validated first (headers and JSON only, with the limits of ``checks``), so a bad
 checkpoint fails with a message naming the file and the reason before anything is allocated or written. A
 folder already in the native layout is validated and re-sharded the same way.
+
+The weights are streamed tensor by tensor (``safetensors_io``: no tensor, let alone the model, is ever held in
+memory), after a free-disk check against the exact size of the output; a disk that fills up anyway (another
+program writing) fails with a message naming the folder, and what was written is removed.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import re
@@ -30,13 +35,19 @@ from artimuse_desktop.scoring.artimuse.convert.config_mapping import (
     native_config_from_original,
     require_key,
 )
-from artimuse_desktop.scoring.artimuse.convert.safetensors_io import TensorRef, read_tensors, write_shards
+from artimuse_desktop.scoring.artimuse.convert.safetensors_io import (
+    TensorRef,
+    planned_bytes,
+    read_tensors,
+    write_shards,
+)
 from artimuse_desktop.scoring.artimuse.convert.tensor_mapping import map_original_tensors, validate_tensors
 
 LAYOUT_ORIGINAL = "internvl_chat"
 LAYOUT_NATIVE = "internvl"
 SIDECAR_NAME = "artimuse.json"
 DEFAULT_MAX_SHARD_BYTES = 4 * 1024**3
+DISK_MARGIN_BYTES = 64 * 1024**2  # plus 1 % of the weights: file-system overhead, the index and configs
 
 
 @dataclass
@@ -157,25 +168,67 @@ def _tensor_order(name: str) -> tuple[int, int, str]:
     return part, layer, name
 
 
+def _ordered(checkpoint: SourceCheckpoint) -> list[tuple[str, TensorRef]]:
+    return sorted(checkpoint.tensors.items(), key=lambda item: _tensor_order(item[0]))
+
+
+def disk_bytes_needed(checkpoint: SourceCheckpoint, max_shard_bytes: int = DEFAULT_MAX_SHARD_BYTES) -> int:
+    """Free disk space a conversion needs: the shards exactly, the other files, and a margin."""
+    shards = planned_bytes(_ordered(checkpoint), max_shard_bytes)
+    others = sum(path.stat().st_size for path in checkpoint.tokenizer_files)
+    return shards + others + DISK_MARGIN_BYTES + shards // 100
+
+
+def check_disk_space(
+    checkpoint: SourceCheckpoint, folder: Path, max_shard_bytes: int = DEFAULT_MAX_SHARD_BYTES
+) -> None:
+    """Refuse before writing anything when ``folder``'s disk cannot hold the converted model."""
+    needed = disk_bytes_needed(checkpoint, max_shard_bytes)
+    free = shutil.disk_usage(folder).free
+    if free < needed:
+        raise ModelError(
+            f"{folder}: not enough free disk space to install this model: it needs {_gb(needed)} "
+            f"({_gb(checkpoint.weights_bytes)} of weights and a margin), the disk has {_gb(free)} free",
+            hint="free some space there, or set ARTIMUSE_MODELS_DIR to a folder on a bigger disk; nothing was written",
+        )
+
+
 def convert_checkpoint(
     source: SourceCheckpoint | str | Path,
     dest: Path,
     progress: Callable[[int, int], None] | None = None,
     max_shard_bytes: int = DEFAULT_MAX_SHARD_BYTES,
 ) -> ConversionResult:
-    """Write the native checkpoint into the empty folder ``dest``: shards, config.json, tokenizer, sidecar."""
+    """Write the native checkpoint into the empty folder ``dest``: shards, config.json, tokenizer, sidecar.
+
+    On any failure (a full disk included) the files written into ``dest`` are removed again.
+    """
     checkpoint = source if isinstance(source, SourceCheckpoint) else inspect_checkpoint(source)
     dest.mkdir(parents=True, exist_ok=True)
     if any(dest.iterdir()):
         raise ModelError(f"{dest}: conversion target is not empty")
-    free = shutil.disk_usage(dest).free
-    if free < checkpoint.weights_bytes + 64 * 1024**2:
-        raise ModelError(
-            f"{dest}: not enough disk space: the converted weights need {_gb(checkpoint.weights_bytes)}, "
-            f"{_gb(free)} free"
-        )
-    items = sorted(checkpoint.tensors.items(), key=lambda item: _tensor_order(item[0]))
-    shards, checksum = write_shards(items, dest, max_shard_bytes, progress)
+    check_disk_space(checkpoint, dest, max_shard_bytes)
+    try:
+        checksum, shards = _write_all(checkpoint, dest, progress, max_shard_bytes)
+    except BaseException as exc:
+        for path in dest.iterdir():
+            path.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise _write_error(dest, exc, checkpoint) from exc
+        raise
+    return ConversionResult(
+        layout=checkpoint.layout,
+        checksum=checksum,
+        size=checkpoint.weights_bytes,
+        num_parameters=checkpoint.num_parameters,
+        shards=shards,
+    )
+
+
+def _write_all(
+    checkpoint: SourceCheckpoint, dest: Path, progress: Callable[[int, int], None] | None, max_shard_bytes: int
+) -> tuple[str, int]:
+    shards, checksum = write_shards(_ordered(checkpoint), dest, max_shard_bytes, progress)
     (dest / "config.json").write_text(json.dumps(checkpoint.native_config, indent=2) + "\n", encoding="utf-8")
     for path in checkpoint.tokenizer_files:
         if path.name == "tokenizer_config.json":
@@ -186,14 +239,23 @@ def convert_checkpoint(
             shutil.copyfile(path, dest / path.name)
     sidecar = dict(checkpoint.sidecar, checksum=checksum)
     (dest / SIDECAR_NAME).write_text(json.dumps(sidecar, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return ConversionResult(
-        layout=checkpoint.layout,
-        checksum=checksum,
-        size=checkpoint.weights_bytes,
-        num_parameters=checkpoint.num_parameters,
-        shards=len(shards),
+    return checksum, len(shards)
+
+
+def _write_error(dest: Path, exc: OSError, checkpoint: SourceCheckpoint) -> ModelError:
+    """A write that failed half-way, as a message naming the folder (its partial files are gone)."""
+    if exc.errno == errno.ENOSPC:
+        return ModelError(
+            f"{dest}: the disk filled up while converting the model ({_gb(checkpoint.weights_bytes)} of weights); "
+            "the partly written files were removed",
+            hint="free some space there (another program may have been writing), or set ARTIMUSE_MODELS_DIR to "
+            "a folder on a bigger disk",
+        )
+    where = exc.filename or dest
+    return ModelError(
+        f"{where}: {exc.strerror or exc} while converting the model into {dest}; the partly written files were removed"
     )
 
 
 def _gb(nbytes: int) -> str:
-    return f"{nbytes / 1e9:.1f} GB"
+    return f"{nbytes / 1e9:.1f} GB" if nbytes >= 10**8 else f"{nbytes / 1e6:.1f} MB"

@@ -1,14 +1,19 @@
 """Reading and writing safetensors files as bytes, without torch.
 
 Conversion only renames tensors and slices contiguous byte ranges, so tensors are streamed from one file to
-another one chunk at a time: an 8B checkpoint never needs two copies in RAM, and the result is byte-exact.
+another through one reused 16 MB buffer: converting the 16 GB 8B checkpoint takes well under 100 MB of RAM
+whatever its size, and the result is byte-exact. Each shard is flushed and synced before the next, and the
+pages read and written are handed back to the kernel (``posix_fadvise``), so a conversion does not push the
+photographer's other programs out of the page cache either.
 Headers are parsed and checked first (dtypes, shapes against byte spans, ranges in order, never overlapping,
 inside the file), so a truncated, corrupt or crafted file fails naming the file and the tensor.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import json
 import math
 import os
@@ -41,7 +46,7 @@ DTYPE_SIZES: dict[str, int] = {
 
 MAX_HEADER_BYTES = 100 * 1024 * 1024  # the safetensors library's own limit
 MAX_DIMS = 8
-COPY_CHUNK = 64 * 1024 * 1024
+COPY_CHUNK = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -169,19 +174,32 @@ def _header_for(items: list[tuple[str, TensorRef]], metadata: dict[str, str]) ->
     return struct.pack("<Q", len(raw)) + raw
 
 
-def _copy_range(ref: TensorRef, out: BinaryIO, digest: hashlib._Hash, handles: dict[Path, BinaryIO]) -> None:
+def _drop_cached(handle: BinaryIO, start: int, length: int) -> None:
+    """Tell the kernel these pages will not be needed again (no-op where the call does not exist)."""
+    advise = getattr(os, "posix_fadvise", None)
+    if advise is not None:
+        with contextlib.suppress(OSError):
+            advise(handle.fileno(), start, length, os.POSIX_FADV_DONTNEED)
+
+
+def _copy_range(
+    ref: TensorRef, out: BinaryIO, digest: hashlib._Hash, handles: dict[Path, io.FileIO], buffer: memoryview
+) -> None:
     source = handles.get(ref.file)
     if source is None:
-        source = handles[ref.file] = ref.file.open("rb")
+        source = handles[ref.file] = ref.file.open("rb", buffering=0)
     source.seek(ref.start)
     remaining = ref.nbytes
     while remaining:
-        chunk = source.read(min(COPY_CHUNK, remaining))
-        if not chunk:
+        view = buffer[: min(len(buffer), remaining)]
+        got = source.readinto(view)
+        if not got:
             raise ModelError(f"{ref.file}: file ended early (truncated download?)")
+        chunk = view[:got]
         out.write(chunk)
         digest.update(chunk)
-        remaining -= len(chunk)
+        remaining -= got
+    _drop_cached(source, ref.start, ref.nbytes)
 
 
 def plan_shards(items: list[tuple[str, TensorRef]], max_shard_bytes: int) -> list[list[tuple[str, TensorRef]]]:
@@ -195,6 +213,14 @@ def plan_shards(items: list[tuple[str, TensorRef]], max_shard_bytes: int) -> lis
         shards[-1].append(item)
         size += item[1].nbytes
     return shards
+
+
+def planned_bytes(items: list[tuple[str, TensorRef]], max_shard_bytes: int) -> int:
+    """The bytes ``write_shards`` will write for ``items``: every shard's header and data (not the index)."""
+    return sum(
+        len(_header_for(group, {"format": "pt"})) + sum(r.nbytes for _, r in group)
+        for group in plan_shards(items, max_shard_bytes)
+    )
 
 
 def write_shards(
@@ -213,8 +239,9 @@ def write_shards(
     total = sum(ref.nbytes for _, ref in ordered)
     done = 0
     digest = hashlib.sha256()
-    handles: dict[Path, BinaryIO] = {}
+    handles: dict[Path, io.FileIO] = {}
     written: list[WrittenShard] = []
+    buffer = memoryview(bytearray(COPY_CHUNK))
     try:
         for number, group in enumerate(groups, start=1):
             name = "model.safetensors" if len(groups) == 1 else f"model-{number:05d}-of-{len(groups):05d}.safetensors"
@@ -224,12 +251,13 @@ def write_shards(
                 out.write(header)
                 digest.update(header)
                 for _, ref in group:
-                    _copy_range(ref, out, digest, handles)
+                    _copy_range(ref, out, digest, handles, buffer)
                     done += ref.nbytes
                     if progress is not None:
                         progress(done, total)
                 out.flush()
-                os.fsync(out.fileno())
+                os.fsync(out.fileno())  # on disk before the next shard; a full disk fails here, not later
+                _drop_cached(out, 0, 0)  # length 0: the whole file
             written.append(WrittenShard(path, sum(ref.nbytes for _, ref in group), tuple(n for n, _ in group)))
     finally:
         for handle in handles.values():
