@@ -23,6 +23,7 @@ from sqlalchemy import and_, select
 from artimuse_desktop.cancel import CancelToken
 from artimuse_desktop.catalog.db import Catalog
 from artimuse_desktop.catalog.models import STATUS_OK, Assessment, Photo
+from artimuse_desktop.catalog.root_locations import RootMap, root_map
 from artimuse_desktop.errors import ArtiMuseError, OutOfMemoryError, PhotoError
 from artimuse_desktop.scoring.backend import Backend, TokenCallback
 from artimuse_desktop.scoring.store import save_critiques, save_results
@@ -116,14 +117,16 @@ def select_photos(
             stmt = stmt.where(Photo.id.in_(list(photo_ids)))
         stmt = stmt.order_by(Photo.captured_at.is_(None), Photo.captured_at, Photo.id)
         rows = session.execute(stmt).all()
-    return [_photo_input(row, lookup_preview) for row in rows]
+        roots = root_map(session)
+    return [_photo_input(row, lookup_preview, roots) for row in rows]
 
 
-def _photo_input(row: Any, lookup_preview: Callable[[str | None], str | None]) -> PhotoInput:
-    """Plain data from a photo row (ORM object or result row): what crosses into the prepare threads."""
+def _photo_input(row: Any, lookup_preview: Callable[[str | None], str | None], roots: RootMap) -> PhotoInput:
+    """Plain data from a photo row (ORM object or result row): what crosses into the prepare threads, with the
+    path where this computer sees the file (a root mapped with ``roots map``)."""
     return PhotoInput(
         photo_id=row.id,
-        path=row.path,
+        path=roots.to_local(row.path),
         fingerprint=row.fingerprint,
         orientation=row.orientation,
         preview_path=lookup_preview(row.fingerprint),
@@ -132,7 +135,8 @@ def _photo_input(row: Any, lookup_preview: Callable[[str | None], str | None]) -
     )
 
 
-def _reason(exc: BaseException) -> str:
+def failure_reason(exc: BaseException) -> str:
+    """The text stored for a photo that failed (shared with the Ray workers, so both paths record the same)."""
     if isinstance(exc, PhotoError):
         return exc.reason
     if isinstance(exc, ArtiMuseError):
@@ -166,8 +170,9 @@ def _prefetched(
                 future.cancel()
 
 
-class _Batcher:
-    """Scores a batch, halving it on out-of-memory and isolating photos that make the backend fail."""
+class Batcher:
+    """Scores a batch, halving it on out-of-memory and isolating photos that make the backend fail (the Ray
+    actors score through it too)."""
 
     def __init__(self, backend: Backend, batch_size: int) -> None:
         self.backend = backend
@@ -189,10 +194,32 @@ class _Batcher:
         except Exception as exc:
             if len(prepared) == 1:
                 log.exception("scoring %s failed", items[0].path)
-                return [ScoreResult(error=_reason(exc))]
+                return [ScoreResult(error=failure_reason(exc))]
             # Find the photo that breaks the batch instead of losing all of them.
             half = len(prepared) // 2
             return self.score(prepared[:half], items[:half]) + self.score(prepared[half:], items[half:])
+
+
+def progress_of(summary: ScoringSummary, started: float, current: str | None, batch_size: int) -> ScoringProgress:
+    """Where a run stands (also updates ``elapsed_s``); the local pipeline and the Ray driver report alike."""
+    summary.elapsed_s = time.perf_counter() - started
+    finished = summary.scored + summary.failed
+    rate = finished / summary.elapsed_s if summary.elapsed_s > 0 else 0.0
+    eta = (summary.total - finished) / rate if rate > 0 else None
+    return ScoringProgress(finished, summary.total, summary.failed, rate, eta, current, batch_size)
+
+
+def store_batch(catalog: Catalog, summary: ScoringSummary, pairs: Sequence[tuple[PhotoInput, ScoreResult]]) -> None:
+    """Write one batch in one transaction and count it into ``summary``: a run stopped at any point keeps every
+    batch written so far, whichever path (threads or Ray) scored it."""
+    with catalog.write() as session:
+        save_results(session, summary.model, summary.version, [p[0] for p in pairs], [p[1] for p in pairs])
+    for item, result in pairs:
+        if result.error:
+            summary.failed += 1
+            summary.failures.append((item.path, result.error))
+        else:
+            summary.scored += 1
 
 
 def run_scoring(
@@ -217,17 +244,13 @@ def run_scoring(
     started = time.perf_counter()
     if not items:
         return summary
-    batcher = _Batcher(backend, batch_size)
+    batcher = Batcher(backend, batch_size)
     workers = prefetch_workers or max(1, min(8, os.cpu_count() or 1))
     ahead = max(batcher.batch_size * 3, workers * 2)
 
     def report(current: str | None) -> None:
-        summary.elapsed_s = time.perf_counter() - started
-        finished = summary.scored + summary.failed
-        rate = finished / summary.elapsed_s if summary.elapsed_s > 0 else 0.0
-        eta = (summary.total - finished) / rate if rate > 0 else None
         if progress is not None:
-            progress(ScoringProgress(finished, summary.total, summary.failed, rate, eta, current, batcher.batch_size))
+            progress(progress_of(summary, started, current, batcher.batch_size))
 
     batch_items: list[PhotoInput] = []
     batch_prepared: list[Any] = []
@@ -236,14 +259,7 @@ def run_scoring(
     def flush() -> None:
         results = batcher.score(batch_prepared, batch_items) if batch_items else []
         pairs = list(zip(batch_items, results, strict=True)) + failed_early
-        with catalog.write() as session:
-            save_results(session, model, version, [p[0] for p in pairs], [p[1] for p in pairs])
-        for item, result in pairs:
-            if result.error:
-                summary.failed += 1
-                summary.failures.append((item.path, result.error))
-            else:
-                summary.scored += 1
+        store_batch(catalog, summary, pairs)
         report(pairs[-1][0].path if pairs else None)
         batch_items.clear()
         batch_prepared.clear()
@@ -255,7 +271,7 @@ def run_scoring(
             summary.cancelled = True
             break
         if error is not None:
-            failed_early.append((item, ScoreResult(error=_reason(error))))
+            failed_early.append((item, ScoreResult(error=failure_reason(error))))
         else:
             batch_items.append(item)
             batch_prepared.append(prepared)
@@ -275,7 +291,7 @@ def photo_input(catalog: Catalog, photo_id: int) -> PhotoInput:
             raise ArtiMuseError(f"no photo with id {photo_id} in the catalog")
         if photo.fingerprint is None or photo.status != STATUS_OK:
             raise PhotoError(photo.path, f"cannot be assessed (status {photo.status}: {photo.error or 'not indexed'})")
-        return _photo_input(photo, lookup_preview)
+        return _photo_input(photo, lookup_preview, root_map(session))
 
 
 def critique_photo(
