@@ -241,7 +241,9 @@ def grid_rows(label: str, r: dict[str, Any]) -> list[str]:
     for step in GRID_STEPS:
         m = r[step]
         sql = f"{m['sql_ms']:8.0f}" if "sql_ms" in m else " " * 8
-        lines.append(f"{label:<16} {step:<18} {m['ms']:9.0f} {m['stall_ms']:9.0f} {sql}")
+        # the whole id list and the histogram arrive after the grid shows the first screens (issue 14)
+        later = "".join(f" {m[k]:9.0f}" if k in m else " " * 10 for k in ("whole_ms", "histogram_ms"))
+        lines.append(f"{label:<16} {step:<18} {m['ms']:9.0f} {m['stall_ms']:9.0f} {sql}{later}")
     sel = r["selection"]
     worst = max(v for k, v in sel.items() if k != "stall_ms")
     lines.append(f"{label:<16} {'selection (worst)':<18} {worst:9.1f} {sel['stall_ms']:9.0f}")
@@ -258,7 +260,10 @@ def grid_rows(label: str, r: dict[str, Any]) -> list[str]:
 def bench_grid(sizes: list[int], folder: Path, before: Path | None, rounds: int) -> dict[str, Any]:
     report: dict[str, Any] = {}
     trees = [("after", ROOT)] + ([("before", before)] if before else [])
-    print(f"{'photos / tree':<16} {'step':<18} {'to grid ms':>9} {'stall ms':>9} {'SQL ms':>8}")
+    print(
+        f"{'photos / tree':<16} {'step':<18} {'to grid ms':>9} {'stall ms':>9} {'SQL ms':>8} {'whole ms':>9} "
+        f"{'hist ms':>9}"
+    )
     for size in sizes:
         path = folder / f"grid-{size}.sqlite"
         if not path.exists():

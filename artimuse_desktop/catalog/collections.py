@@ -168,7 +168,7 @@ def histogram_counts(values: Sequence[float], bins: int = HISTOGRAM_BINS) -> lis
 
 @dataclass(frozen=True)
 class ViewResult:
-    ids: list[int]
+    ids: Sequence[int]  # a list, or an int64 numpy array (``run_view_query(as_array=True)``)
     collection_total: int
     catalog_total: int
     histogram: list[int] | None  # HISTOGRAM_BINS counts; None when the caller did not ask for them
@@ -197,25 +197,97 @@ class PhotoDetails:
     score_model: str
 
 
-def run_view_query(catalog: Catalog, query: ViewQuery, *, histogram: bool = True) -> ViewResult:
+def run_view_query(
+    catalog: Catalog, query: ViewQuery, *, histogram: bool = True, as_array: bool = False, counts: bool = True
+) -> ViewResult:
     """The grid's ids and counts; with ``histogram``, the binned scores of the view ignoring its score range
-    (a sort-only change passes False: the sort does not change the histogram)."""
-    from artimuse_desktop.catalog.queries import count_photos, get_score_model, photo_ids, score_values
+    (a sort-only change passes False: the sort does not change the histogram). ``as_array``: the ids as the
+    int64 numpy array they are read into (the grid keeps that), not a list. ``counts`` False: the totals are
+    -1, not counted (the view's head counted them)."""
+    import numpy as np
+
+    from artimuse_desktop.catalog.queries import count_photos, get_score_model, photo_id_array, score_histogram
 
     with catalog.read() as session:
         model = get_score_model(session)
         base = collection_filter(session, query.kind, query.value, query.burst_ids, query.duplicate_ids)
         flt = merge_filters(base, query.bar)
-        ids = photo_ids(session, flt, query.sort, score_model=model)
+        ids = photo_id_array(session, flt, query.sort, score_model=model)
         if query.collapse and query.burst_rest:
-            ids = [pid for pid in ids if pid not in query.burst_rest]
-        total = count_photos(session, base, score_model=model)
-        everything = count_photos(session, PhotoFilter(), score_model=model)
-        counts = None
+            hidden = np.fromiter(query.burst_rest, dtype=np.int64, count=len(query.burst_rest))
+            ids = ids[~np.isin(ids, hidden)]
+        total = count_photos(session, base, score_model=model) if counts else -1
+        everything = count_photos(session, PhotoFilter(), score_model=model) if counts else -1
+        binned = None
         if histogram:
             without_score = replace(flt, min_score=None, max_score=None)
-            counts = histogram_counts(score_values(session, without_score, score_model=model))
-    return ViewResult(ids, total, everything, counts, model)
+            binned = score_histogram(session, without_score, score_model=model, bins=HISTOGRAM_BINS)
+    return ViewResult(ids if as_array else ids.tolist(), total, everything, binned, model)
+
+
+@dataclass(frozen=True)
+class ViewHead:
+    """The first rows of a view and its counts: what the grid shows before the whole id list is read.
+
+    ``complete``: ``ids`` is the whole view already (it has fewer rows than asked for)."""
+
+    ids: Any  # int64 numpy array, the first ``limit`` ids in grid order
+    count: int  # rows of the whole view
+    collection_total: int
+    catalog_total: int
+    score_model: str
+
+    @property
+    def complete(self) -> bool:
+        return int(self.ids.shape[0]) >= self.count
+
+
+def _view_filter(session: Any, query: ViewQuery) -> tuple[PhotoFilter, PhotoFilter]:
+    base = collection_filter(session, query.kind, query.value, query.burst_ids, query.duplicate_ids)
+    return base, merge_filters(base, query.bar)
+
+
+def head_possible(query: ViewQuery) -> bool:
+    """Collapsed bursts hide frames found by numpy over the whole list: such a view has no cheap first rows."""
+    return not (query.collapse and query.burst_rest)
+
+
+def run_view_head(catalog: Catalog, query: ViewQuery, limit: int) -> ViewHead:
+    """The view's first ``limit`` ids (an index walk: milliseconds at 300,000 photos) and its counts, so the
+    grid can show its first screens and size its scroll bar before the whole list is read."""
+    import numpy as np
+
+    from artimuse_desktop.catalog.queries import count_photos, get_score_model, photo_ids
+
+    with catalog.read() as session:
+        model = get_score_model(session)
+        base, flt = _view_filter(session, query)
+        ids = np.asarray(photo_ids(session, flt, query.sort, score_model=model, limit=limit), dtype=np.int64)
+        count = int(ids.shape[0]) if ids.shape[0] < limit else count_photos(session, flt, score_model=model)
+        total = count if base == flt else count_photos(session, base, score_model=model)
+        everything = total if base == PhotoFilter() else count_photos(session, PhotoFilter(), score_model=model)
+    return ViewHead(ids, count, total, everything, model)
+
+
+def run_view_page(catalog: Catalog, query: ViewQuery, offset: int, limit: int) -> list[int]:
+    """``limit`` ids of the view from row ``offset`` on (rows the grid paints before the whole list came)."""
+    from artimuse_desktop.catalog.queries import get_score_model, photo_ids
+
+    with catalog.read() as session:
+        model = get_score_model(session)
+        _, flt = _view_filter(session, query)
+        return photo_ids(session, flt, query.sort, score_model=model, limit=limit, offset=offset)
+
+
+def run_view_histogram(catalog: Catalog, query: ViewQuery) -> list[int]:
+    """The binned scores of the view, ignoring its score range (the histogram shows what the range cuts)."""
+    from artimuse_desktop.catalog.queries import get_score_model, score_histogram
+
+    with catalog.read() as session:
+        model = get_score_model(session)
+        _, flt = _view_filter(session, query)
+        without_score = replace(flt, min_score=None, max_score=None)
+        return score_histogram(session, without_score, score_model=model, bins=HISTOGRAM_BINS)
 
 
 def run_stats(catalog: Catalog, burst_ids: Sequence[int], duplicate_ids: Sequence[int] = ()) -> Stats:

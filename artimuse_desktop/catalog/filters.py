@@ -14,10 +14,23 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ColumnElement, Select, and_, bindparam, false, func, literal_column, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.types import NullType
 
 from artimuse_desktop.catalog.models import (
     STATUS_ERROR,
@@ -26,9 +39,14 @@ from artimuse_desktop.catalog.models import (
     Assessment,
     AttributeScore,
     Photo,
+    SortValue,
 )
-from artimuse_desktop.catalog.shown_values import attribute_score_expr, measure_expr
+from artimuse_desktop.catalog.shown_values import attribute_score_expr
 from artimuse_desktop.vocabulary import canonical_attribute
+
+#: The statuses the grid shows unless told otherwise, and the condition the partial photo indexes carry.
+LIVE_STATUSES = frozenset({STATUS_OK, STATUS_ERROR, STATUS_MISSING})
+LIVE: Any = text("photos.status != 'trashed'")
 
 SORT_KEYS = ("score", "captured_at", "filename", "path", "rating", "size", "flag", "mtime", "id")
 
@@ -107,7 +125,7 @@ class CritiqueMatch(ColumnElement[bool]):
     """``attribute_scores`` rows whose critique holds every word of ``search`` as a prefix: the FTS5 table on
     SQLite, the GIN-indexed tsvector on PostgreSQL (chosen when the statement is compiled)."""
 
-    type = Boolean()
+    type: Any = NullType()  # a predicate as it is: Boolean would make SQLite compare it with 1
     inherit_cache = False  # the words are not part of a cache key: such statements are compiled each time
 
     def __init__(self, search: str) -> None:
@@ -132,16 +150,42 @@ def _critique_match_tsvector(element: CritiqueMatch, compiler: SQLCompiler, **kw
     )
 
 
+class NameContains(ColumnElement[bool]):
+    """``photos.filename`` contains ``needle`` (any case): the trigram FTS5 index ``photo_names`` on SQLite
+    (migration 0005; needles of three characters or more), ILIKE elsewhere."""
+
+    type: Any = NullType()  # (see CritiqueMatch)
+    inherit_cache = False
+
+    def __init__(self, needle: str) -> None:
+        self.needle = needle
+
+    def as_like(self) -> ColumnElement[bool]:
+        escaped = self.needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return Photo.filename.ilike(f"%{escaped}%", escape="\\")
+
+
+@compiles(NameContains)
+def _name_contains_like(element: NameContains, compiler: SQLCompiler, **kw: Any) -> str:
+    return str(compiler.process(element.as_like(), **kw))
+
+
+@compiles(NameContains, "sqlite")
+def _name_contains_trigram(element: NameContains, compiler: SQLCompiler, **kw: Any) -> str:
+    if len(element.needle) < 3:  # a trigram index cannot answer shorter needles
+        return str(compiler.process(element.as_like(), **kw))
+    phrase = '"' + element.needle.replace('"', '""') + '"'
+    match = compiler.process(bindparam("name_match", phrase, unique=True), **kw)
+    return f"photos.id IN (SELECT rowid FROM photo_names WHERE photo_names MATCH {match})"
+
+
 def _search_condition(search: str) -> ColumnElement[bool]:
     needle = search.strip()
-    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    conditions: list[ColumnElement[bool]] = [Photo.filename.ilike(f"%{escaped}%", escape="\\")]
+    conditions: list[ColumnElement[bool]] = [NameContains(needle)]
     if fts_query(needle):
-        critique_photo_ids = (
-            select(Assessment.photo_id)
-            .join(AttributeScore, AttributeScore.assessment_id == Assessment.id)
-            .where(CritiqueMatch(needle))
-        )
+        # from the matching critiques outwards (never a walk over every assessment)
+        critique_assessments = select(AttributeScore.assessment_id).where(CritiqueMatch(needle))
+        critique_photo_ids = select(Assessment.photo_id).where(Assessment.id.in_(critique_assessments))
         conditions.append(Photo.id.in_(critique_photo_ids))
     return or_(*conditions)
 
@@ -184,8 +228,9 @@ def _label_condition(labels: set[str | None]) -> ColumnElement[bool]:
 def _decision_conditions(flt: PhotoFilter) -> list[ColumnElement[bool]]:
     """Status, folder, decisions and EXIF: everything that reads the photos row alone."""
     conditions: list[ColumnElement[bool]] = []
-    statuses = flt.statuses if flt.statuses is not None else {STATUS_OK, STATUS_ERROR, STATUS_MISSING}
-    conditions.append(Photo.status.in_(sorted(statuses)))
+    statuses = flt.statuses if flt.statuses is not None else LIVE_STATUSES
+    # Everything but trashed is written as the partial indexes' own WHERE (migration 0005), so they serve it.
+    conditions.append(LIVE if set(statuses) == LIVE_STATUSES else Photo.status.in_(sorted(statuses)))
     if flt.folder:
         conditions.append(_folder_condition(flt.folder, flt.recursive))
     if flt.flags:
@@ -208,7 +253,24 @@ def _decision_conditions(flt: PhotoFilter) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def _assessment_conditions(flt: PhotoFilter, score: Any, score_model: str) -> list[ColumnElement[bool]]:
+def sort_value(key: str) -> Any:
+    """The trigger-kept shown value ``key`` (``attr:NAME``, ``measure:NAME``) of ``photos.id``: one look-up."""
+    return (
+        select(SortValue.value)
+        .where(SortValue.key == key, SortValue.photo_id == Photo.id)
+        .correlate(Photo)
+        .scalar_subquery()
+    )
+
+
+def attribute_value_expr(name: str, score_model: str, cached: bool) -> Any:
+    """The shown attribute: from ``sort_values`` for the catalog's score model, else computed."""
+    return sort_value(f"attr:{name}") if cached else attribute_score_expr(name, score_model)
+
+
+def _assessment_conditions(
+    flt: PhotoFilter, score: Any, score_model: str, cached: bool = False
+) -> list[ColumnElement[bool]]:
     """Score, attribute and measure thresholds."""
     conditions: list[ColumnElement[bool]] = []
     if flt.min_score is not None:
@@ -220,13 +282,13 @@ def _assessment_conditions(flt: PhotoFilter, score: Any, score_model: str) -> li
     elif flt.scored is False:
         conditions.append(score.is_(None))
     for name, threshold in flt.attr_min.items():
-        conditions.append(attribute_score_expr(name, score_model) >= threshold)
+        conditions.append(attribute_value_expr(name, score_model, cached) >= threshold)
     for name, threshold in flt.attr_max.items():
-        conditions.append(attribute_score_expr(name, score_model) <= threshold)
+        conditions.append(attribute_value_expr(name, score_model, cached) <= threshold)
     for name, threshold in flt.measure_min.items():
-        conditions.append(measure_expr(name) >= threshold)
+        conditions.append(sort_value(f"measure:{name}") >= threshold)
     for name, threshold in flt.measure_max.items():
-        conditions.append(measure_expr(name) <= threshold)
+        conditions.append(sort_value(f"measure:{name}") <= threshold)
     return conditions
 
 
@@ -257,7 +319,7 @@ def filtered_select(
                 ),
             )
     params: dict[str, Any] = {}
-    conditions = _decision_conditions(flt) + _assessment_conditions(flt, score, score_model)
+    conditions = _decision_conditions(flt) + _assessment_conditions(flt, score, score_model, cached)
     if flt.search and flt.search.strip():
         conditions.append(_search_condition(flt.search))
     if flt.ids is not None:
@@ -265,15 +327,15 @@ def filtered_select(
     return stmt.where(*conditions), score, params
 
 
-def order_by(sort: SortSpec, score: Any, score_model: str) -> list[Any]:
+def order_by(sort: SortSpec, score: Any, score_model: str, *, cached: bool = False) -> list[Any]:
     """ORDER BY terms for ``sort``: absent values last in both directions, then a cheap stable tie-break."""
     key = sort.key
     if key == "score":
         expr: Any = score
     elif key.startswith("attr:"):
-        expr = attribute_score_expr(key[5:], score_model)
+        expr = attribute_value_expr(key[5:], score_model, cached)
     elif key.startswith("measure:"):
-        expr = measure_expr(key[8:])
+        expr = sort_value(key)
     elif key == "filename":
         expr = func.lower(Photo.filename)
     elif key in SORT_KEYS:
@@ -283,6 +345,49 @@ def order_by(sort: SortSpec, score: Any, score_model: str) -> list[Any]:
     primary = expr.desc().nulls_last() if sort.descending else expr.asc().nulls_last()
     # Ties and absent values read in indexing order (the id: the folder walk, close to shooting order),
     # whatever the direction; a cheaper tie-break than capture time keeps 100,000-photo sorts under 50 ms.
-    if key in ("score", "captured_at") or key.startswith(("attr:", "measure:")):
+    if key in ("score", "captured_at", "filename") or key.startswith(("attr:", "measure:")):
         return [primary, Photo.id]
     return [primary, Photo.captured_at.asc().nulls_last(), Photo.id]
+
+
+def ordered_selects(flt: PhotoFilter, sort: SortSpec, score_model: str, *, cached: bool = False) -> list[Select[Any]]:
+    """The filtered ids in ``sort`` order as statements whose results, concatenated, are the order.
+
+    Each walks an index in its ORDER BY order (migration 0005), so the first rows cost microseconds and the
+    whole list no sort: photos with a value, then (in id order) those without, as ``order_by`` says. The
+    grid's sorts (capture time, score, file name, rating, attributes, measures) get index walks; the others
+    and other models' scores keep one sorted statement.
+    """
+    key, desc = sort.key, sort.descending
+    stmt, score, _ = filtered_select(flt, score_model, join_score=key == "score", cached=cached)
+    if flt.search and flt.search.strip():  # the matches are found first (full-text indexes), then sorted
+        return [stmt.order_by(*order_by(sort, score, score_model, cached=cached))]
+
+    def way(expr: Any) -> Any:
+        return expr.desc() if desc else expr.asc()
+
+    if key == "captured_at" or (key == "score" and cached):
+        column: Any = Photo.captured_at if key == "captured_at" else Photo.score
+        return [
+            stmt.where(column.is_not(None)).order_by(way(column), Photo.id),
+            stmt.where(column.is_(None)).order_by(Photo.id),
+        ]
+    if key == "filename":  # names have few ties: they read in id order
+        return [stmt.order_by(way(func.lower(Photo.filename)), Photo.id)]
+    if key == "rating":
+        return [stmt.order_by(way(Photo.rating), Photo.captured_at.is_(None), Photo.captured_at, Photo.id)]
+    if (key.startswith("measure:") and (cached or not _needs_score(flt))) or (key.startswith("attr:") and cached):
+        # The photos the filter keeps, as a set the walk over sort_values probes (a row look-up per photo
+        # reads a 300,000-row table out of order: seconds); for the grid's default, the few trashed ones.
+        if str(stmt.whereclause) == str(LIVE):
+            kept = SortValue.photo_id.not_in(select(Photo.id).where(Photo.status == literal_column("'trashed'")))
+        else:
+            kept = SortValue.photo_id.in_(stmt)
+        present = (
+            select(SortValue.photo_id)
+            .where(SortValue.key == key, kept)
+            .order_by(way(SortValue.value), SortValue.photo_id)
+        )
+        has_value = exists().where(SortValue.key == key, SortValue.photo_id == Photo.id)
+        return [present, stmt.where(~has_value).order_by(Photo.id)]
+    return [stmt.order_by(*order_by(sort, score, score_model, cached=cached))]

@@ -275,3 +275,21 @@ class CatalogSetting(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str | None] = mapped_column(Text)
+
+
+class SortValue(Base):
+    """The shown value of an attribute (``attr:NAME``) or technical measure (``measure:NAME``) of a photo, kept
+    by triggers (migration 0005) so a sort by it walks an index in order; absent values have no row.
+    Never written by the app itself."""
+
+    __tablename__ = "sort_values"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    photo_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[float] = mapped_column(Float)
+
+
+#: Indexes migration 0005 makes that the models do not describe: partial, descending and expression indexes
+#: (``ix_photos_live_*`` and ``ix_sort_values_*``), which alembic's comparison cannot read back on SQLite.
+MIGRATION_ONLY_INDEX_PREFIXES = ("ix_photos_live_", "ix_sort_values_")

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Integer, and_, case, cast, func, select
 from sqlalchemy.orm import Session
 
-from artimuse_desktop.catalog.filters import PhotoFilter, SortSpec, filtered_select, order_by
+from artimuse_desktop.catalog.filters import PhotoFilter, SortSpec, filtered_select, ordered_selects
 from artimuse_desktop.catalog.models import (
     STATUS_TRASHED,
     Assessment,
@@ -57,21 +58,88 @@ def photo_ids(
     offset: int = 0,
 ) -> list[int]:
     """Ids in display order: the GUI keeps this list and fetches records for the visible rows only."""
-    flt = flt or PhotoFilter()
-    sort = sort or SortSpec()
+    if limit is None and offset == 0:
+        ids: list[int] = photo_id_array(session, flt, sort, score_model=score_model).tolist()
+        return ids
+    statements = _ordered(session, flt, sort, score_model)
+    found: list[int] = []
+    skip = offset
+    for part in statements:
+        if limit is not None and len(found) >= limit:
+            break
+        stmt = part.offset(skip) if skip else part
+        if limit is not None:
+            stmt = stmt.limit(limit - len(found))
+        rows = _limited_ids(session, stmt)
+        if skip:  # rows left: the offset ended in this part; none: it passed over all of it
+            skip = 0 if rows else max(0, skip - _count(session, part))
+        found += rows
+    return found
+
+
+def photo_id_array(
+    session: Session, flt: PhotoFilter | None = None, sort: SortSpec | None = None, *, score_model: str | None = None
+) -> Any:
+    """Every id of ``photo_ids`` as an int64 numpy array (the grid's 300,000 ids without 300,000 Python rows)."""
+    import numpy as np
+
+    flt, sort = flt or PhotoFilter(), sort or SortSpec()
+    statements = _ordered(session, flt, sort, score_model)
+    if len(statements) == 2 and sort.key.startswith(("attr:", "measure:")):
+        # Those without a value, in id order: every kept id (read off an index in any order) less those
+        # with one, by numpy, instead of a probe into sort_values for each of 300,000 photos.
+        present = _all_ids(session, statements[0])
+        chosen = get_score_model(session)
+        model = score_model or chosen
+        kept, _, _ = filtered_select(flt, model, cached=model == chosen)
+        absent = np.sort(np.setdiff1d(_all_ids(session, kept), present, assume_unique=True))  # unsorted so far
+        return np.concatenate([present, absent.astype(np.int64, copy=False)])
+    parts = [_all_ids(session, part) for part in statements]
+    return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+
+
+def _ordered(session: Session, flt: PhotoFilter | None, sort: SortSpec | None, score_model: str | None) -> list[Any]:
     chosen = get_score_model(session)
     model = score_model or chosen
-    stmt, score, params = filtered_select(flt, model, join_score=sort.key == "score", cached=model == chosen)
-    stmt = stmt.order_by(*order_by(sort, score, model)).offset(offset)
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    # Integer ids need no result processing: read them straight off the DBAPI cursor (a 100,000-id list
-    # costs a quarter less than through Row objects).
-    result = session.connection().execute(stmt, params)
+    return ordered_selects(flt or PhotoFilter(), sort or SortSpec(), model, cached=model == chosen)
+
+
+def _fetch_ids(session: Session, stmt: Any) -> list[int]:
+    # Integer ids need no result processing: read them straight off the DBAPI cursor.
+    result = session.connection().execute(stmt)
     try:
         return [row[0] for row in result.cursor.fetchall()]
     finally:
         result.close()
+
+
+def _limited_ids(session: Session, stmt: Any) -> list[int]:
+    """The ids of a statement with its own LIMIT (the grid's first screens, an offset page). SQLite: one
+    ``group_concat`` row, not a row per id: each row fetched hands the GIL back and forth, and with the GUI
+    thread busy that cost 600 ids 0.45 s instead of 3 ms (the subquery's LIMIT keeps its ORDER BY)."""
+    if session.get_bind().dialect.name != "sqlite":
+        return _fetch_ids(session, stmt)
+    inner = (stmt if stmt._limit_clause is not None else stmt.limit(-1)).subquery()
+    joined = session.connection().execute(select(func.group_concat(next(iter(inner.c))))).scalar()
+    return [int(part) for part in joined.split(",")] if joined else []
+
+
+def _all_ids(session: Session, stmt: Any) -> Any:
+    """All ids of one ordered statement as an int64 array. SQLite concatenates them into one text in C
+    (2.5x faster than a row per id); ``LIMIT -1`` keeps the inner ORDER BY from being dropped or flattened."""
+    import numpy as np
+
+    if session.get_bind().dialect.name != "sqlite":
+        return np.asarray(_fetch_ids(session, stmt), dtype=np.int64)
+    inner = stmt.limit(-1).subquery()
+    joined = session.connection().execute(select(func.group_concat(next(iter(inner.c))))).scalar()
+    if not joined:
+        return np.empty(0, dtype=np.int64)
+    return np.fromstring(joined, dtype=np.int64, sep=",")
+
+
+def _count(session: Session, stmt: Any) -> int:
+    return int(session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one())
 
 
 def count_photos(session: Session, flt: PhotoFilter | None = None, *, score_model: str | None = None) -> int:
@@ -205,13 +273,42 @@ def score_values(session: Session, flt: PhotoFilter | None = None, *, score_mode
     return [float(row[0]) for row in session.execute(stmt, params)]
 
 
+def score_histogram(
+    session: Session, flt: PhotoFilter | None = None, *, score_model: str | None = None, bins: int = 50
+) -> list[int]:
+    """Scores under a filter binned over 0-100 (``bins`` equal bins, out-of-range values in the end bins), by
+    the database: no score crosses into Python (300,000 of them cost more to fetch than to count)."""
+    flt = flt or PhotoFilter()
+    chosen = get_score_model(session)
+    model = score_model or chosen
+    stmt, score, params = filtered_select(flt, model, join_score=True, cached=model == chosen)
+    width = 100.0 / bins
+    scaled = score / width
+    floor = func.floor(scaled) if session.get_bind().dialect.name != "sqlite" else scaled  # SQLite: CAST truncates
+    raw = cast(floor, Integer)
+    binned = case((score >= 100.0, bins - 1), (score <= 0.0, 0), else_=raw).label("bin")
+    stmt = stmt.with_only_columns(binned, func.count()).where(score.is_not(None)).group_by(binned)
+    counts = [0] * bins
+    for position, number in session.execute(stmt, params):
+        counts[min(bins - 1, max(0, int(position)))] += int(number)
+    return counts
+
+
 def score_percentile(session: Session, fraction: float, *, score_model: str | None = None) -> float | None:
-    """The score above which the top ``fraction`` of scored photos lie (e.g. 0.1 for "Top 10 %")."""
-    values = sorted(score_values(session, score_model=score_model), reverse=True)
-    if not values:
+    """The score above which the top ``fraction`` of scored photos lie (e.g. 0.1 for "Top 10 %"): a count and
+    one row at an offset of the score index, not 300,000 scores sorted in Python (the view's head, its pages
+    and its histogram each ask it)."""
+    chosen = get_score_model(session)
+    model = score_model or chosen
+    stmt, score, params = filtered_select(PhotoFilter(), model, join_score=True, cached=model == chosen)
+    scored = stmt.where(score.is_not(None))
+    total = int(session.execute(select(func.count()).select_from(scored.subquery()), params).scalar_one())
+    if not total:
         return None
-    count = max(1, round(len(values) * fraction))
-    return values[count - 1]
+    count = max(1, round(total * fraction))
+    found = session.execute(scored.with_only_columns(score).order_by(score.desc()).offset(count - 1).limit(1), params)
+    value = found.scalar()
+    return float(value) if value is not None else None
 
 
 def measure_names(session: Session) -> list[str]:

@@ -10,6 +10,10 @@ called 300,000 times per layout (0.8 s). ``QStandardItemModel`` keeps the row co
 (``setRowCount``: one null pointer per row, no item is ever created) so layout, selection and index look-ups
 never enter Python; only ``data`` and ``flags``, asked for the cells on screen, are Python. Changes that touch
 many rows repaint the rows on screen (``visible_rows``) instead of announcing every row.
+
+A view change first shows a *partial* id list (the first screens and the row count, ``IdList.partial``);
+``complete_ids`` swaps the whole list in when it arrives, with no reset (scroll position, selection and current
+photo stay). A page painted before then whose ids are not known yet is read by offset (``page_ids``).
 """
 
 from __future__ import annotations
@@ -42,6 +46,8 @@ FAILED_ROLE = int(Qt.ItemDataRole.UserRole) + 6  # why the thumbnail could not b
 log = logging.getLogger(__name__)
 
 _Index = QModelIndex | QPersistentModelIndex
+#: ``page_ids(offset, limit)``: the view's ids of those rows (run on a worker, before the whole list is known)
+PageIds = Callable[[int, int], list[int]]
 #: ``submit(fn, done, failed)``: run ``fn`` on a worker, then ``done(result)`` or ``failed(text)`` on the GUI thread
 Submit = Callable[[Callable[[], Any], Callable[[Any], None], Callable[[str], None]], object]
 
@@ -70,6 +76,7 @@ class PhotoGridModel(QStandardItemModel):
         self.loader = loader
         self.setColumnCount(1)
         self._ids = IdList()
+        self._page_ids: PageIds | None = None
         #: (first, last) rows on screen, set by the view; None: every row may be visible
         self.visible_rows: Callable[[], tuple[int, int] | None] | None = None
         self._submit = submit
@@ -88,10 +95,14 @@ class PhotoGridModel(QStandardItemModel):
 
     # ------------------------------------------------------------------ ids
 
-    def set_ids(self, ids: Sequence[int] | IdList, score_model: str | None = None) -> None:
-        """Show these photos, in this order (pixmaps stay cached; records are read again)."""
+    def set_ids(
+        self, ids: Sequence[int] | IdList, score_model: str | None = None, page_ids: PageIds | None = None
+    ) -> None:
+        """Show these photos, in this order (pixmaps stay cached; records are read again). A partial list
+        needs ``page_ids`` to read the rows it does not know yet when they are painted."""
         self.beginResetModel()
         self._ids = ids if isinstance(ids, IdList) else IdList(ids)
+        self._page_ids = page_ids
         self._pages.clear()
         self._wanted.clear()
         self._generation += 1
@@ -101,6 +112,16 @@ class PhotoGridModel(QStandardItemModel):
             self.setRowCount(len(self._ids))
         self.loader.forget_queued()
         self.endResetModel()
+
+    def complete_ids(self, full: IdList) -> bool:
+        """The whole list of the partial one shown: swapped in without a reset when it agrees with every row
+        known (True); False when the view changed meanwhile (the caller shows it with ``set_ids``)."""
+        if self._ids.complete or not self._ids.agrees_with(full):
+            return False
+        self._ids = full
+        self._page_ids = None
+        self.repaint_visible()  # rows painted as placeholders get their records
+        return True
 
     def ids(self) -> list[int]:
         return self._ids.tolist()
@@ -172,14 +193,25 @@ class PhotoGridModel(QStandardItemModel):
         self._wanted.clear()
 
     def _read_page(self, submit: Submit, page_no: int) -> None:
-        chunk = self._ids.slice(page_no * self.PAGE, (page_no + 1) * self.PAGE)
+        start, stop = page_no * self.PAGE, min(len(self._ids), (page_no + 1) * self.PAGE)
+        known = self._ids.known(start, stop)
+        chunk = self._ids.slice(start, stop) if known else []
+        page_ids = None if known else self._page_ids
         catalog, model, generation = self.catalog, self._score_model, self._generation
 
-        def read() -> list[PhotoRecord]:
+        def read() -> tuple[list[int] | None, list[PhotoRecord]]:
+            ids = page_ids(start, stop - start) if page_ids is not None else None
             with catalog.read() as session:
-                return records_by_ids(session, chunk, score_model=model)
+                return ids, records_by_ids(session, chunk if ids is None else ids, score_model=model)
 
-        def done(records: list[PhotoRecord]) -> None:
+        def done(answer: tuple[list[int] | None, list[PhotoRecord]]) -> None:
+            ids, records = answer
+            if ids is not None and generation == self._generation:
+                self._ids.fill(start, ids)
+            if not known and ids is None:  # nothing to read the rows by: they wait for the whole list
+                self._page_in_flight = None
+                self._next_page()
+                return
             self._page_read(page_no, generation, records)
 
         def failed(text: str) -> None:  # the cells stay blank; the next paint asks again
@@ -222,8 +254,17 @@ class PhotoGridModel(QStandardItemModel):
             found = records_by_ids(session, [photo_id], score_model=self._score_model)
         return found[0] if found else None
 
+    def cached_record(self, photo_id: int) -> PhotoRecord | None:
+        """This photo's record if a page read for painting holds it (never a read on the GUI thread)."""
+        row = self.row_of(photo_id)
+        page = self._pages.get(row // self.PAGE) if row is not None else None
+        return page.get(photo_id) if page is not None else None
+
     def _fetch_page(self, page_no: int) -> dict[int, PhotoRecord]:
-        chunk = self._ids.slice(page_no * self.PAGE, (page_no + 1) * self.PAGE)
+        start, stop = page_no * self.PAGE, (page_no + 1) * self.PAGE
+        if not self._ids.known(start, stop):  # read by offset when painted, or when the whole list comes
+            return {}
+        chunk = self._ids.slice(start, stop)
         with self.catalog.read() as session:
             page = {r.id: r for r in records_by_ids(session, chunk, score_model=self._score_model)}
         self._store_page(page_no, page)

@@ -5,6 +5,11 @@ thread each time the view changes; an int64 array is 2.4 MB, its sorted copy (bu
 look-up) answers "which row shows this photo" by binary search, for one id or a whole selection at once.
 No Qt here: the model and the selection helpers build on it.
 
+A *partial* list (``IdList.partial``) has the view's length but knows only some rows (the first screens, read
+before the whole list; pages read by offset since): unknown rows hold -1 and read as None. Look-ups on it are
+one vectorized pass (a fraction of a millisecond at 300,000) instead of a sorted index, which would have to be
+rebuilt each time a page is filled in.
+
 numpy is imported on first use, not with the module: the window's first view is built on a worker thread,
 which imports it there (``prepare``), so the GUI thread's start-up does not pay for it.
 """
@@ -48,19 +53,63 @@ def empty_rows() -> Rows:
 class IdList:
     """Photo ids in grid order; ``rows_of`` maps ids back to rows."""
 
-    __slots__ = ("_ids", "_order", "_sorted")
+    __slots__ = ("_complete", "_ids", "_order", "_sorted")
+
+    UNKNOWN = -1
 
     def __init__(self, ids: Sequence[int] | IdArray = ()) -> None:
         self._ids: IdArray | None = as_id_array(ids) if len(ids) else None
         self._order: Rows | None = None
         self._sorted: IdArray | None = None
+        self._complete = True
+
+    @classmethod
+    def partial(cls, head: Sequence[int] | IdArray, length: int) -> IdList:
+        """``length`` rows of which the first ``len(head)`` are known (a complete list when they are all)."""
+        np = _np()
+        head_array = as_id_array(head)
+        if head_array.shape[0] >= length:
+            return cls(head_array[:length])
+        ids = np.full(length, cls.UNKNOWN, dtype=np.int64)
+        ids[: head_array.shape[0]] = head_array
+        made = cls(ids)
+        made._complete = False
+        return made
+
+    @property
+    def complete(self) -> bool:
+        """Every row's id is known."""
+        return self._complete
+
+    def known(self, start: int, stop: int) -> bool:
+        """Every row of ``start:stop`` is known."""
+        if self._complete or self._ids is None:
+            return True
+        return bool((self._ids[max(0, start) : max(0, stop)] >= 0).all())
+
+    def fill(self, start: int, ids: Sequence[int] | IdArray) -> None:
+        """Rows from ``start`` on are these ids (an offset page read before the whole list came)."""
+        if self._complete or self._ids is None:
+            return
+        chunk = as_id_array(ids)[: max(0, self._ids.shape[0] - start)]
+        self._ids[start : start + chunk.shape[0]] = chunk
+
+    def agrees_with(self, full: IdList) -> bool:
+        """``full`` has this list's length and every known row of this one (the view did not change since)."""
+        if len(self) != len(full):
+            return False
+        if self._ids is None or full._ids is None:
+            return True
+        np = _np()
+        known = self._ids >= 0
+        return bool(np.array_equal(self._ids[known], full._ids[known]))
 
     def __len__(self) -> int:
         return 0 if self._ids is None else int(self._ids.shape[0])
 
     def prepare(self) -> IdList:
         """Build the look-up index now (on a worker thread, before the GUI thread needs it)."""
-        if self._ids is not None:
+        if self._ids is not None and self._complete:
             self._index()
         return self
 
@@ -81,12 +130,15 @@ class IdList:
     def at(self, row: int) -> int | None:
         if self._ids is None or not 0 <= row < self._ids.shape[0]:
             return None
-        return int(self._ids[row])
+        found = int(self._ids[row])
+        return found if found >= 0 else None
 
     def slice(self, start: int, stop: int) -> list[int]:
+        """The known ids of rows ``start:stop`` (unknown rows are left out)."""
         if self._ids is None:
             return []
-        chunk: list[int] = self._ids[max(0, start) : max(0, stop)].tolist()
+        part = self._ids[max(0, start) : max(0, stop)]
+        chunk: list[int] = (part if self._complete else part[part >= 0]).tolist()
         return chunk
 
     def tolist(self) -> list[int]:
@@ -100,8 +152,12 @@ class IdList:
         return self._order, self._sorted
 
     def row_of(self, photo_id: int) -> int | None:
-        if self._ids is None:
+        if self._ids is None or photo_id < 0:
             return None
+        np = _np()
+        if not self._complete:
+            hits = np.flatnonzero(self._ids == photo_id)
+            return int(hits[0]) if hits.shape[0] else None
         order, ordered = self._index()
         at = int(_np().searchsorted(ordered, photo_id))
         if at < ordered.shape[0] and int(ordered[at]) == photo_id:
@@ -114,6 +170,9 @@ class IdList:
             return empty_rows()
         np = _np()
         wanted = as_id_array(photo_ids)
+        if not self._complete:
+            partial_rows: Rows = np.flatnonzero(np.isin(self._ids, wanted[wanted >= 0]))
+            return partial_rows
         order, ordered = self._index()
         at = np.searchsorted(ordered, wanted)
         at[at >= ordered.shape[0]] = 0
@@ -124,7 +183,8 @@ class IdList:
     def ids_at(self, rows: Rows) -> list[int]:
         if self._ids is None or not rows.shape[0]:
             return []
-        ids: list[int] = self._ids[rows].tolist()
+        chosen = self._ids[rows]
+        ids: list[int] = (chosen if self._complete else chosen[chosen >= 0]).tolist()
         return ids
 
 

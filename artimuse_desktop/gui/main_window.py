@@ -90,6 +90,7 @@ class MainWindow(QMainWindow):
         self._closing = False
         self._catalog_total: int | None = None
         self._pending_select: int | None = None
+        self._keep_for_whole: tuple[list[int], int | None] | None = None  # selection kept for the whole list
         self._select_folder_after_stats: str | None = None
         self._open_folder_after_index: str | None = None
 
@@ -179,6 +180,7 @@ class MainWindow(QMainWindow):
         self.culling.message.connect(lambda text: self.statusBar().showMessage(text, 4000))
         self.culling.error.connect(self.show_error)
         self.queries.view_loaded.connect(self._view_loaded)
+        self.queries.histogram_loaded.connect(self.filter_bar.histogram.set_counts)
         self.queries.stats_loaded.connect(self._stats_loaded)
         self.queries.bursts_loaded.connect(self._bursts_found)
         self.queries.panel_loaded.connect(self._panel_data)
@@ -286,19 +288,28 @@ class MainWindow(QMainWindow):
         )
 
     def _view_loaded(self, view: LoadedView) -> None:
+        """The view's head (maybe a partial list: the first screens), then, when it was, the whole list."""
         result = view.result
-        keep_current = self._pending_select or self.current_id()
+        keep = self._keep_for_whole
+        self._keep_for_whole = None
+        if keep is not None and view.ids.complete and self.model.complete_ids(view.ids):
+            if keep[1] is not None and self.current_id() is None and not self.grid.restore_selection(*keep):
+                self.grid.select_id(view.ids.at(0) or 0)  # the kept photo is not in the view after all
+            return self.view_reloaded.emit()
+        keep_current = self._pending_select or (keep[1] if keep is not None else None) or self.current_id()
         self._catalog_total = result.catalog_total
         if not view.ids.equals(self.model.id_list()) or result.score_model != self.model.score_model:
-            keep_selected = self.grid.selected_ids()
-            self.model.set_ids(view.ids, result.score_model)
-            if not self.grid.restore_selection(keep_selected, keep_current) and len(view.ids):
+            keep_selected = keep[0] if keep is not None else self.grid.selected_ids()
+            self.model.set_ids(view.ids, result.score_model, view.page_ids)
+            restored = self.grid.restore_selection(keep_selected, keep_current)
+            if not restored and len(view.ids) and (view.ids.complete or keep_current is None):
                 self.grid.select_id(view.ids.at(0) or 0)
+            if not view.ids.complete:  # the kept photo may be further down: tried again with the whole list
+                self._keep_for_whole = (keep_selected, None if restored else keep_current)
         else:
             self.model.refresh_all()
         self._pending_select = None
         self.filter_bar.set_counts(len(view.ids), result.collection_total)
-        self.filter_bar.histogram.set_counts(view.histogram)
         self.views.update_welcome(self._catalog_total == 0)
         if self.current_id() is None:
             self.side_panel.show_data(None)
@@ -340,7 +351,7 @@ class MainWindow(QMainWindow):
     def schedule_panel(self) -> None:
         pid = self.current_id()
         self.queries.schedule_panel(pid)
-        record = self.model.record_for_id(pid) if pid is not None else None
+        record = self.model.cached_record(pid) if pid is not None else None  # else the panel's answer asks
         if pid is not None and record is not None:
             if self.side_panel.current_id() != pid:
                 self.side_panel.set_preview(self.images.best(pid)[0])
@@ -354,6 +365,7 @@ class MainWindow(QMainWindow):
         if data.record.id != self.current_id():
             return
         self.side_panel.show_data(data)
+        self.images.request(data.record, PREVIEW)  # a no-op when asked already or loaded
         self.side_panel.set_burst_note(burst_note(self.queries.bursts.by_member, data.record.id))
         pixmap, _ = self.images.best(data.record.id)
         if pixmap is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import sqlite3
+import warnings
 from pathlib import Path
 
 import pytest
@@ -83,9 +84,13 @@ def test_migrations_match_the_models(tmp_path: Path) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from artimuse_desktop.catalog.models import Base
+    from artimuse_desktop.catalog.models import MIGRATION_ONLY_INDEX_PREFIXES, Base
 
+    # the FTS5 tables, and the indexes alembic cannot read back (partial, descending, expressions)
+    unread = ("critique_fts", "photo_names", *MIGRATION_ONLY_INDEX_PREFIXES)
     with Catalog(tmp_path / "c.sqlite") as catalog, catalog.engine.connect() as connection:
         context = MigrationContext.configure(connection)
-        diff = [d for d in compare_metadata(context, Base.metadata) if "critique_fts" not in str(d)]
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based index")
+            diff = [d for d in compare_metadata(context, Base.metadata) if not any(n in str(d) for n in unread)]
         assert diff == []

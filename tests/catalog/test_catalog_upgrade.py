@@ -12,6 +12,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,7 +27,7 @@ from sqlalchemy.engine import Engine
 from artimuse_desktop import cli
 from artimuse_desktop.catalog import Catalog
 from artimuse_desktop.catalog.db import head_revision
-from artimuse_desktop.catalog.models import Base
+from artimuse_desktop.catalog.models import MIGRATION_ONLY_INDEX_PREFIXES, Base
 from artimuse_desktop.catalog.root_locations import list_roots
 from artimuse_desktop.culling import decisions
 from artimuse_desktop.errors import CatalogError
@@ -250,7 +251,11 @@ def test_a_catalog_left_half_upgraded_by_the_first_version_opens_again(tmp_path:
         assert_frozen_data(catalog)
         with catalog.engine.connect() as connection:
             context = MigrationContext.configure(connection)
-            assert [d for d in compare_metadata(context, Base.metadata) if "critique_fts" not in str(d)] == []
+            unread = ("critique_fts", "photo_names", *MIGRATION_ONLY_INDEX_PREFIXES)  # as in test_catalog_file
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based index")
+                diff = [d for d in compare_metadata(context, Base.metadata) if not any(n in str(d) for n in unread)]
+            assert diff == []
             trigger = connection.exec_driver_sql(
                 "SELECT sql FROM sqlite_master WHERE name = 'assessments_score_ad'"
             ).scalar()
