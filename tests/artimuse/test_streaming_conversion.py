@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import math
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from artimuse_desktop.scoring.artimuse.convert.config_mapping import native_conf
 from artimuse_desktop.scoring.artimuse.convert.safetensors_io import TensorRef
 from artimuse_desktop.scoring.artimuse.convert.tensor_mapping import map_original_tensors, validate_tensors
 from bench import real_shape_checkpoint as real_shape
+from tests.disks import small_tmpfs
 
 from .conftest import FIXTURE_DIR, _require_fixture
 
@@ -160,17 +160,8 @@ def test_too_little_disk_is_refused_before_anything_is_written(
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A 80 MiB tmpfs: room for the fixture and the free-space margin, until another program fills it."""
-    folder = tmp_path / "small-disk"
-    folder.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=80m", "tmpfs", str(folder)], capture_output=True, text=True
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip() or mounted.returncode}")
-    try:
+    with small_tmpfs(tmp_path / "small-disk", "80m") as folder:
         yield folder
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], check=False)
 
 
 def test_a_disk_that_fills_up_half_way_leaves_nothing_behind(small_disk: Path, monkeypatch: pytest.MonkeyPatch) -> None:

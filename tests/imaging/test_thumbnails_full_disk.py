@@ -8,7 +8,6 @@ says "no space left on device". A cut-short file left by an older version is tre
 from __future__ import annotations
 
 import errno
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from PIL import Image
 
 from artimuse_desktop import cli, paths
 from artimuse_desktop.imaging.thumbnails import CacheFullError, ThumbnailCache
+from tests.disks import small_tmpfs
 from tests.library import imagefactory as images
 
 FP = "c" + "0123456789abcdef" * 2
@@ -25,17 +25,8 @@ FP = "c" + "0123456789abcdef" * 2
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A folder that is a 1 MiB tmpfs: room for a few thumbnails, not for a dozen previews."""
-    folder = tmp_path / "small-disk"
-    folder.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)], capture_output=True, text=True
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip() or mounted.returncode}")
-    try:
+    with small_tmpfs(tmp_path / "small-disk", "1m") as folder:
         yield folder
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], check=False)
 
 
 def jpeg_files(root: Path) -> list[Path]:
