@@ -107,6 +107,29 @@ def _refuse_half_made(connection: Connection, path: Path | str) -> None:
     )
 
 
+#: From this many photos an upgrade is announced as a warning (seen on the terminal and in the log): rebuilding
+#: the sort indexes of a 300,000-photo catalog takes minutes.
+LARGE_CATALOG = 20_000
+
+
+def _announce(connection: Connection, where: object, before: str | None) -> None:
+    """Say that an upgrade starts; for a large catalog say that it takes a while and is safe to wait for."""
+    photos = 0
+    if before is not None and "photos" in _user_tables(connection):
+        photos = int(connection.execute(text("SELECT count(*) FROM photos")).scalar() or 0)
+    if photos >= LARGE_CATALOG:
+        log.warning(
+            "upgrading the catalog %s (%s photos) from schema %s to %s: a catalog this size takes a few minutes; "
+            "if it is interrupted it stays as it was",
+            where,
+            f"{photos:,}",
+            before,
+            head_revision(),
+        )
+    else:
+        log.info("bringing the catalog %s from schema %s to %s", where, before, head_revision())
+
+
 def _holds_photos(connection: Connection) -> bool:
     if "photos" not in _user_tables(connection):
         return False
@@ -161,7 +184,7 @@ def upgrade_to_head(path: Path, set_pragmas: Callable[[Any, Any], None]) -> Upgr
             elif _holds_photos(connection):
                 backup = backup_catalog(path, before)
             undo_interrupted_0002(connection, before)
-            log.info("bringing the catalog %s from schema %s to %s", path, before, head_revision())
+            _announce(connection, path, before)
             _run_migrations(connection)
     except CatalogError:
         raise
@@ -201,7 +224,7 @@ def upgrade_server_to_head(engine: Engine, location: str) -> UpgradeResult:
                     f"upgraded the catalog {location} from schema {before} to {head_revision()}; no copy was kept "
                     "on the server (take one with pg_dump before upgrading a shared catalog)"
                 )
-            log.info("bringing the catalog %s from schema %s to %s", location, before, head_revision())
+            _announce(connection, location, before)
             _run_migrations(connection)
     except CatalogError:
         raise

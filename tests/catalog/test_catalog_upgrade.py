@@ -8,6 +8,7 @@ The subprocess runs the real command line and parks right after a chosen SQL sta
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import sqlite3
 import subprocess
@@ -408,3 +409,17 @@ def test_kill_9_during_the_0004_upgrade_leaves_0003_intact_and_the_next_open_upg
         assert undo_log(catalog) == [(*event, None) for event in LEGACY_EVENTS]
         change = decisions.undo(catalog, user="alice")
         assert change is not None and change.batch == 3
+
+
+def test_the_upgrade_of_a_large_catalog_is_announced_before_it_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Rebuilding the sort indexes of a 300,000-photo catalog takes minutes: the user hears why it waits."""
+    from artimuse_desktop.catalog import upgrade
+
+    path = frozen_copy("catalog-0001.sqlite", tmp_path)
+    monkeypatch.setattr(upgrade, "LARGE_CATALOG", 1)  # the frozen catalog's few photos count as "large"
+    with caplog.at_level(logging.WARNING, logger="artimuse_desktop.catalog.upgrade"), Catalog(path):
+        pass
+    (announced,) = [r.getMessage() for r in caplog.records if "a catalog this size takes" in r.getMessage()]
+    assert str(path) in announced and "from schema 0001 to" in announced
