@@ -92,9 +92,14 @@ def _commands() -> tuple[Command, ...]:
     ]
     return (
         Command(
-            "file.add_folder", "Add folder…", lambda w, _: w.add_folder(), "File", ("std:Open",), short="Add folder"
+            "file.add_folder",
+            "Add folder…",
+            lambda w, _: w.folders.add_folder(),
+            "File",
+            ("std:Open",),
+            short="Add folder",
         ),
-        Command("file.rescan", "Rescan library", lambda w, _: w.rescan_library(), "File", ("F5",)),
+        Command("file.rescan", "Rescan library", lambda w, _: w.folders.rescan(), "File", ("F5",)),
         Command(
             "file.export",
             "Export…",

@@ -12,7 +12,8 @@ the window closes only after every queued decision has reached the catalog.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
@@ -22,6 +23,9 @@ from artimuse_desktop.culling.decisions import DecisionChange
 from artimuse_desktop.gui.changes import Changes
 from artimuse_desktop.gui.tasks import IN_ORDER, TaskRunner
 from artimuse_desktop.vocabulary import Flag
+
+if TYPE_CHECKING:
+    from artimuse_desktop.culling.bursts import Burst
 
 #: The channel every catalog write of the window goes through, in order.
 WRITES = "catalog-writes"
@@ -71,6 +75,24 @@ class CullingController(QObject):
         )
         if (advance or self.auto_advance()) and len(ids) == 1:
             self.advance_requested.emit(1)
+
+    def keep_best_of_bursts(self, bursts: Sequence[Burst]) -> None:
+        """Keep each burst's best frame and reject the rest: one undoable batch."""
+        if not bursts:
+            self.message.emit("No burst in the selection")
+            return
+        from artimuse_desktop.culling.bursts import keep_best_reject_rest
+
+        frames, catalog, chosen = sum(b.count for b in bursts), self.catalog, list(bursts)
+        text = (
+            f"Kept the best frame of {len(chosen):,} burst(s), rejected {frames - len(chosen):,} frames "
+            "(Ctrl+Z undoes it)"
+        )
+        self.run(
+            lambda: keep_best_reject_rest(catalog, chosen),
+            lambda _change: self.message.emit(text),
+            failure="Could not apply the burst decisions",
+        )
 
     def undo(self) -> None:
         catalog = self.catalog

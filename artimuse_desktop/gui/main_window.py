@@ -15,10 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QSignalBlocker, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeyEvent, QShowEvent
+from PySide6.QtGui import QActionGroup, QCloseEvent, QKeyEvent, QShowEvent
 from PySide6.QtWidgets import (
-    QComboBox,
-    QFileDialog,
     QLabel,
     QMainWindow,
     QSlider,
@@ -29,10 +27,8 @@ from PySide6.QtWidgets import (
 )
 
 from artimuse_desktop import settings as settings_module
-from artimuse_desktop.catalog.collections import PhotoDetails, Stats, ViewQuery, choose_score_model
 from artimuse_desktop.catalog.db import Catalog
 from artimuse_desktop.catalog.records import PhotoRecord
-from artimuse_desktop.culling.bursts import burst_note
 from artimuse_desktop.gui import window_settings
 from artimuse_desktop.gui.changes import Changes
 from artimuse_desktop.gui.collections_panel import CollectionsPanel
@@ -40,7 +36,7 @@ from artimuse_desktop.gui.command_actions import CommandActions
 from artimuse_desktop.gui.commands import COMMANDS
 from artimuse_desktop.gui.compare import CompareView
 from artimuse_desktop.gui.critique_control import CritiqueControl
-from artimuse_desktop.gui.culling import WRITES, CullingController
+from artimuse_desktop.gui.culling import CullingController
 from artimuse_desktop.gui.dialogs.file_actions import FileActions
 from artimuse_desktop.gui.filter_bar import FilterBar
 from artimuse_desktop.gui.grid_context_menu import GridContextMenu
@@ -49,15 +45,17 @@ from artimuse_desktop.gui.grid_view import MAX_THUMB, MIN_THUMB, GridView
 from artimuse_desktop.gui.image_store import ImageStore
 from artimuse_desktop.gui.job_control import JobControl
 from artimuse_desktop.gui.key_focus import hand_focus_back, install_photo_keys
+from artimuse_desktop.gui.library_folders import LibraryFolders
 from artimuse_desktop.gui.loupe import LoupeView
 from artimuse_desktop.gui.score_help import ScoreHelp
+from artimuse_desktop.gui.score_model_choice import ScoreModelChoice
 from artimuse_desktop.gui.side_panel import SidePanel
-from artimuse_desktop.gui.tasks import IN_ORDER, TaskRunner
-from artimuse_desktop.gui.thumbnail_loader import PREVIEW, ImageLoader
-from artimuse_desktop.gui.view_loader import BurstQuery, LoadedView, ViewLoader
+from artimuse_desktop.gui.tasks import TaskRunner
+from artimuse_desktop.gui.thumbnail_loader import ImageLoader
+from artimuse_desktop.gui.view_loader import ViewLoader
 from artimuse_desktop.gui.view_modes import ViewModes
-from artimuse_desktop.gui.welcome import WelcomeView, pictures_folder
-from artimuse_desktop.gui.workers import JobResult
+from artimuse_desktop.gui.view_presenter import ViewPresenter
+from artimuse_desktop.gui.welcome import WelcomeView
 from artimuse_desktop.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -88,11 +86,6 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self._shown_once = False
         self._closing = False
-        self._catalog_total: int | None = None
-        self._pending_select: int | None = None
-        self._keep_for_whole: tuple[list[int], int | None] | None = None  # selection kept for the whole list
-        self._select_folder_after_stats: str | None = None
-        self._open_folder_after_index: str | None = None
 
         self.tasks = TaskRunner(self, threads=2)
         self.tasks.failed.connect(lambda channel, message: self.show_error(message, subject=channel))
@@ -108,12 +101,20 @@ class MainWindow(QMainWindow):
             catalog, self.tasks, self.target_ids, auto_advance=lambda: self.settings.auto_advance, parent=self
         )
         self.critiques = CritiqueControl(
-            self.jobs, self.side_panel, self.tasks, lambda: self.settings.device, self._photo_name, self
+            self.jobs,
+            self.side_panel,
+            self.tasks,
+            lambda: self.settings.device,
+            self._photo_name,
+            self,
+            length=lambda: self.settings.critique_max_new_tokens,
         )
         self.views = ViewModes(self)
         self.commands = CommandActions(self, COMMANDS)
         self.file_actions = FileActions(self)  # export, XMP, trash, reveal, copy path
         self.context_menu = GridContextMenu(self)
+        self.presenter = ViewPresenter(self)  # catalog questions and their answers
+        self.folders = LibraryFolders(self)  # add, open, rescan
         self._connect()
         self._build_status_bar()
         self._build_menus_and_toolbar()
@@ -161,29 +162,19 @@ class MainWindow(QMainWindow):
         self.grid.thumb_size_changed.connect(self._thumb_size_changed)
         self.loupe.move_requested.connect(self.move_current)
         self.compare.active_changed.connect(lambda _pid: self.schedule_panel())
-        self.welcome.add_folder_requested.connect(self.add_folder)
         self.filter_bar.changed.connect(self.reload_view)
         self.collections.collection_selected.connect(lambda *_: self.reload_view())
-        self.collections.rescan_requested.connect(lambda path: self.start_indexing([path]))
-        self.images.updated.connect(self._image_updated)
         self.critiques.message.connect(lambda text, msecs: self.statusBar().showMessage(text, msecs))
         self.critiques.error.connect(self.show_error)
         self.critiques.finished.connect(lambda pid: self.schedule_panel() if pid == self.current_id() else None)
         self.critiques.availability_changed.connect(self._critique_availability)
         self.jobs_control.changed.connect(self.apply_changes)
         self.jobs_control.message.connect(lambda text, msecs: self.statusBar().showMessage(text, msecs))
-        self.jobs_control.index_progress.connect(self._index_progress)
-        self.jobs_control.index_finished.connect(self._index_finished)
         self.jobs_control.score_finished.connect(lambda _result: self.schedule_panel())
         self.culling.changed.connect(self.apply_changes)
         self.culling.advance_requested.connect(self.move_current)
         self.culling.message.connect(lambda text: self.statusBar().showMessage(text, 4000))
         self.culling.error.connect(self.show_error)
-        self.queries.view_loaded.connect(self._view_loaded)
-        self.queries.histogram_loaded.connect(self.filter_bar.histogram.set_counts)
-        self.queries.stats_loaded.connect(self._stats_loaded)
-        self.queries.bursts_loaded.connect(self._bursts_found)
-        self.queries.panel_loaded.connect(self._panel_data)
         self.queries.changed_elsewhere.connect(lambda: self.apply_changes(Changes.everything()))
         for view in (self.grid, self.loupe, self.compare):
             view.key_handler = self.commands.keys.handle
@@ -214,20 +205,16 @@ class MainWindow(QMainWindow):
             action.setChecked(name == self.settings.theme)
             action.triggered.connect(lambda _=False, name=name: self.set_theme(name))
             group.addAction(action)
-        self.score_model_menu = self.commands.menus["Score"].addMenu("Score shown")
-        self.score_model_menu.aboutToShow.connect(self._fill_score_model_menu)
+        self.score_models = ScoreModelChoice(
+            self.catalog, self.tasks, self.commands.menus["Score"].addMenu("Score shown"), self
+        )
+        self.score_models.changed.connect(lambda: self.apply_changes(Changes(score_model=True)))
+        self.score_models.failed.connect(self.show_error)
+        self.score_model_combo = self.score_models.combo
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("mainToolbar")
         toolbar.setMovable(False)
-        score_by = QLabel("  Score shown:")
-        score_by.setProperty("role", "muted")
-        self.score_model_combo = QComboBox()
-        self.score_model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.score_model_combo.setMinimumWidth(110)
-        self.score_model_combo.activated.connect(
-            lambda index: self.set_score_model(self.score_model_combo.itemText(index))
-        )
-        self.commands.build_toolbar(toolbar, [score_by, self.score_model_combo])
+        self.commands.build_toolbar(toolbar, self.score_models.toolbar_widgets())
         self.score_help = ScoreHelp(self)  # the score's tooltips and Help ▸ What the score means
         hand_focus_back(self)
         self.commands.update_enabled()
@@ -272,109 +259,17 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ catalog questions and their answers
 
     def reload_view(self) -> None:
-        """Re-run the current collection + filters + sort off the GUI thread."""
-        kind, value = self.collections.selected()
-        bursts = self.queries.bursts
-        self.queries.reload_view(
-            ViewQuery(
-                kind=kind,
-                value=value,
-                bar=self.filter_bar.photo_filter(),
-                sort=self.filter_bar.sort_spec(),
-                collapse=self.collapse_action.isChecked(),
-                burst_ids=bursts.member_ids,
-                burst_rest=bursts.rest_ids,
-            )
-        )
-
-    def _view_loaded(self, view: LoadedView) -> None:
-        """The view's head (maybe a partial list: the first screens), then, when it was, the whole list."""
-        result = view.result
-        keep = self._keep_for_whole
-        self._keep_for_whole = None
-        if keep is not None and view.ids.complete and self.model.complete_ids(view.ids):
-            if keep[1] is not None and self.current_id() is None and not self.grid.restore_selection(*keep):
-                self.grid.select_id(view.ids.at(0) or 0)  # the kept photo is not in the view after all
-            return self.view_reloaded.emit()
-        keep_current = self._pending_select or (keep[1] if keep is not None else None) or self.current_id()
-        self._catalog_total = result.catalog_total
-        if not view.ids.equals(self.model.id_list()) or result.score_model != self.model.score_model:
-            keep_selected = keep[0] if keep is not None else self.grid.selected_ids()
-            self.model.set_ids(view.ids, result.score_model, view.page_ids)
-            restored = self.grid.restore_selection(keep_selected, keep_current)
-            if not restored and len(view.ids) and (view.ids.complete or keep_current is None):
-                self.grid.select_id(view.ids.at(0) or 0)
-            if not view.ids.complete:  # the kept photo may be further down: tried again with the whole list
-                self._keep_for_whole = (keep_selected, None if restored else keep_current)
-        else:
-            self.model.refresh_all()
-        self._pending_select = None
-        self.filter_bar.set_counts(len(view.ids), result.collection_total)
-        self.views.update_welcome(self._catalog_total == 0)
-        if self.current_id() is None:
-            self.side_panel.show_data(None)
-        self.view_reloaded.emit()
+        """Re-run the current collection + filters + sort off the GUI thread (``gui.view_presenter``)."""
+        self.presenter.reload_view()
 
     def refresh_stats(self) -> None:
         self.queries.refresh_stats()
 
-    def _stats_loaded(self, stats: Stats) -> None:
-        self.collections.set_counts(stats.counts)
-        self.collections.set_folders(stats.folders)
-        self.filter_bar.set_sort_names(stats.measures, stats.attributes)
-        models = list(dict.fromkeys([stats.score_model, *stats.models]))
-        with QSignalBlocker(self.score_model_combo):
-            self.score_model_combo.clear()
-            self.score_model_combo.addItems(models)
-            self.score_model_combo.setCurrentText(stats.score_model)
-        folder = self._select_folder_after_stats
-        if folder and self.collections.select("folder", folder):
-            self._select_folder_after_stats = None
-        self.stats_loaded.emit()
-
     def refresh_bursts(self) -> None:
-        sort = self.filter_bar.sort_spec()
-        key = sort.key if sort.key == "score" or sort.key.startswith("attr:") else "score"
-        self.queries.refresh_bursts(BurstQuery(key, self.settings.burst_seconds, self.settings.burst_distance))
-
-    def _bursts_found(self, membership_changed: bool) -> None:
-        bursts = self.queries.bursts
-        self.model.set_bursts(bursts.counts, bursts.rest_ids)
-        self.commands.update_enabled()
-        if membership_changed:
-            kind, _ = self.collections.selected()
-            if kind == "bursts" or self.collapse_action.isChecked():
-                self.reload_view()
-            self.queries.schedule_stats()
-        self.bursts_loaded.emit()
+        self.presenter.refresh_bursts()
 
     def schedule_panel(self) -> None:
-        pid = self.current_id()
-        self.queries.schedule_panel(pid)
-        record = self.model.cached_record(pid) if pid is not None else None  # else the panel's answer asks
-        if pid is not None and record is not None:
-            if self.side_panel.current_id() != pid:
-                self.side_panel.set_preview(self.images.best(pid)[0])
-            self.images.request(record, PREVIEW)
-
-    def _panel_data(self, data: PhotoDetails | None) -> None:
-        if data is None:
-            if self.current_id() is None:
-                self.side_panel.show_data(None)
-            return
-        if data.record.id != self.current_id():
-            return
-        self.side_panel.show_data(data)
-        self.images.request(data.record, PREVIEW)  # a no-op when asked already or loaded
-        self.side_panel.set_burst_note(burst_note(self.queries.bursts.by_member, data.record.id))
-        pixmap, _ = self.images.best(data.record.id)
-        if pixmap is not None:
-            self.side_panel.set_preview(pixmap)
-        self.panel_loaded.emit(data.record.id)
-
-    def _image_updated(self, photo_id: int, _kind: str) -> None:
-        if photo_id == self.side_panel.current_id():
-            self.side_panel.set_preview(self.images.best(photo_id)[0])
+        self.presenter.schedule_panel()
 
     # ------------------------------------------------------------------ current photo, selection, views
 
@@ -424,84 +319,25 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ operations
 
     def keep_best_of_bursts(self) -> None:
-        from artimuse_desktop.culling.bursts import keep_best_reject_rest
-
-        by_member, selected = self.queries.bursts.by_member, set(self.grid.selected_ids())
+        """The bursts among the selection (or, with none, the view's) keep their best frame."""
+        bursts, selected = self.queries.bursts, set(self.grid.selected_ids())
         if selected:
-            bursts = list({id(b): b for pid in selected if (b := by_member.get(pid))}.values())
+            chosen = list({id(b): b for pid in selected if (b := bursts.by_member.get(pid))}.values())
         else:
             shown = set(self.model.ids())
-            bursts = [b for b in self.queries.bursts.bursts if shown & set(b.photo_ids)]
-        if not bursts:
-            self.statusBar().showMessage("No burst in the selection", 4000)
-            return
-        frames, catalog = sum(b.count for b in bursts), self.catalog
-        message = (
-            f"Kept the best frame of {len(bursts):,} burst(s), rejected {frames - len(bursts):,} frames "
-            "(Ctrl+Z undoes it)"
-        )
-        self.culling.run(
-            lambda: keep_best_reject_rest(catalog, bursts),
-            lambda _change: self.statusBar().showMessage(message, 6000),
-            failure="Could not apply the burst decisions",
-        )
+            chosen = [b for b in bursts.bursts if shown & set(b.photo_ids)]
+        self.culling.keep_best_of_bursts(chosen)
 
     def set_score_model(self, name: str) -> None:
         """Show, sort and filter by another model's score (written off the GUI thread, in order)."""
-        catalog = self.catalog
-        self.tasks.submit(
-            WRITES,
-            lambda: choose_score_model(catalog, name),
-            lambda _name: self.apply_changes(Changes(score_model=True)),
-            lambda text: self.show_error(f"Could not change the score model: {text}"),
-            policy=IN_ORDER,
-        )
-
-    def _fill_score_model_menu(self) -> None:
-        self.score_model_menu.clear()
-        for i in range(self.score_model_combo.count()):
-            name = self.score_model_combo.itemText(i)
-            action: QAction = self.score_model_menu.addAction(name)
-            action.setCheckable(True)
-            action.setChecked(name == self.score_model_combo.currentText())
-            action.triggered.connect(lambda _=False, name=name: self.set_score_model(name))
-
-    def add_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Add a folder of photos", pictures_folder())
-        if folder:
-            self.add_library_folder(folder)
-
-    def add_library_folder(self, folder: str) -> None:
-        self.start_indexing(window_settings.remember_folders(self, [folder]))
-
-    def open_path(self, path: str) -> None:
-        self.open_paths([path])
+        self.score_models.choose(name)
 
     def open_paths(self, paths: Sequence[str]) -> None:
-        """``artimuse-desktop gui PATH ...``: index the folders (or the photos' folders) and show the first."""
-        folders = window_settings.remember_folders(self, paths)
-        if folders and self.start_indexing(folders):
-            self._open_folder_after_index = folders[0]
-
-    def rescan_library(self) -> None:
-        self.start_indexing(self.settings.library_folders)
+        """Index the folders (or the photos' folders) and show the first (``gui.library_folders``)."""
+        self.folders.open_paths(paths)
 
     def start_indexing(self, roots: Sequence[str]) -> bool:
-        started = self.jobs_control.start_indexing(roots, self.settings.cache_max_bytes)
-        if started:
-            self.welcome.set_status("Indexing…")
-        return started
-
-    def _index_progress(self, done: int) -> None:
-        if self.stack.currentWidget() is self.welcome:
-            self.welcome.set_progress(done)
-
-    def _index_finished(self, result: JobResult) -> None:
-        self.welcome.set_status("")
-        if self._open_folder_after_index:
-            self._select_folder_after_stats, self._open_folder_after_index = self._open_folder_after_index, None
-        if not result.cancelled and not result.error and self.settings.score_after_indexing:
-            self.start_scoring()
+        return self.folders.start_indexing(roots)
 
     def start_scoring(
         self, *, rescore: bool = False, ids: Sequence[int] | None = None, model: str | None = None

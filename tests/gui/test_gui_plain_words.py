@@ -128,7 +128,7 @@ def test_add_folder_dialog_starts_in_the_pictures_folder(
         return ""  # the user cancels
 
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(choose))
-    window.add_folder()
+    window.folders.add_folder()
     assert asked == [("Add a folder of photos", str(pictures))]
     # no Pictures folder: the home folder
     (config / "user-dirs.dirs").write_text('XDG_PICTURES_DIR="$HOME/Nowhere"\n', encoding="utf-8")

@@ -208,7 +208,7 @@ def test_welcome_then_add_folder_indexes_in_the_background(
         write_jpeg(folder / f"img{i}.jpg", color=(40 * i, 100, 200 - 30 * i), size=(120, 80))
     (folder / "broken.jpg").write_bytes(b"not a jpeg at all")
     with qtbot.waitSignal(window.jobs.finished, timeout=60000) as finished:
-        window.open_path(str(folder / "img0.jpg"))  # `artimuse-desktop gui PATH` with a photo: its folder
+        window.open_paths([str(folder / "img0.jpg")])  # `artimuse-desktop gui PATH` with a photo: its folder
     result = finished.args[0]
     assert result.job == "index" and not result.error, result.message
     wait_idle(qtbot, window)
