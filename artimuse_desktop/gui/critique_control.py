@@ -30,9 +30,12 @@ class CritiqueControl(QObject):
         device: Callable[[], str],
         photo_name: Callable[[int], str],
         parent: QObject | None = None,
+        *,
+        length: Callable[[], int | None] = lambda: None,
     ) -> None:
         super().__init__(parent)
         self.jobs, self.panel, self._device, self._photo_name = jobs, panel, device, photo_name
+        self._length = length  # the settings' critique length, read when each critique starts
         self.model: str | None = None
         self.reason = "Looking for an ArtiMuse model…"
         self.backend_infos: list[Any] = []
@@ -49,7 +52,7 @@ class CritiqueControl(QObject):
         if self.model is None:
             self.error.emit(self.panel.critique_button.toolTip(), "")
             return
-        if not self.jobs.start_critique(self.model, self._device(), photo_id):
+        if not self.jobs.start_critique(self.model, self._device(), photo_id, self._length()):
             self.message.emit("A critique is already being written", 4000)
             return
         if self.jobs.is_running(SCORE):

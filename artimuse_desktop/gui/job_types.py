@@ -55,6 +55,7 @@ class CritiqueRequest:
     device: str
     photo_id: int
     token: CancelToken
+    max_new_tokens: int | None = None  # most tokens per attribute (the window's setting); None: the backend's
 
 
 @dataclass(frozen=True)

@@ -160,6 +160,8 @@ class ScoringWorker(QObject):
             from artimuse_desktop.scoring.pipeline import critique_photo
 
             backend = self._get_backend(request.model, request.device)
+            if request.max_new_tokens is not None and hasattr(backend, "max_new_tokens"):
+                backend.max_new_tokens = request.max_new_tokens
 
             def on_token(attribute: str, fragment: str) -> None:
                 self.critique_token.emit(request.photo_id, attribute, fragment)
@@ -236,11 +238,11 @@ class BackgroundJobs(QObject):
         self._score_requested.emit(ScoreRequest(model, device, batch_size, token, rescore, ids))
         return True
 
-    def start_critique(self, model: str, device: str, photo_id: int) -> bool:
+    def start_critique(self, model: str, device: str, photo_id: int, max_new_tokens: int | None = None) -> bool:
         if self._closed or CRITIQUE in self._running:
             return False
         token = self._new_token(CRITIQUE)
-        self._critique_requested.emit(CritiqueRequest(model, device, photo_id, token))
+        self._critique_requested.emit(CritiqueRequest(model, device, photo_id, token, max_new_tokens))
         return True
 
     def start_indexing(

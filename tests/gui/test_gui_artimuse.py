@@ -3,6 +3,7 @@ the side panel, through the real transformers code."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,7 @@ def test_score_and_write_a_critique_with_artimuse(
     wait_idle(qtbot, window)
     panel = window.side_panel
     qtbot.waitUntil(lambda: panel.critique_button.isEnabled(), timeout=30000)
+    window.settings.critique_max_new_tokens = 24  # the window's setting reaches the model (1024 takes minutes)
     tokens: list[tuple[int, str, str]] = []
     window.jobs.critique_token.connect(lambda *args: tokens.append(args))
     with qtbot.waitSignal(window.jobs.critique_finished, timeout=180000) as done:
@@ -50,6 +52,7 @@ def test_score_and_write_a_critique_with_artimuse(
     photo_id, texts, error = done.args
     assert photo_id == photos[0] and error is None and isinstance(texts, dict) and len(texts) == 8
     assert len(tokens) > 8 and {t[1] for t in tokens} <= set(texts)  # streamed, per attribute
+    assert max(Counter(t[1] for t in tokens).values()) <= 24  # at most the setting's tokens each
     with catalog.read() as session:
         (stored,) = [a for a in queries.assessments_for(session, photos[0]) if a.model == "artimuse:tiny"]
     critiques = {a.attribute: a.critique for a in stored.attributes}
