@@ -1,7 +1,9 @@
 """Indexing speed on 24-megapixel JPEGs: our indexer against a naive Pillow thumbnailer and vipsthumbnail.
 
-Usage: ``python bench/bench_index.py [-n 40] [--dir PATH] [--keep]``; ``--one-new 50000`` times adding one
-photo to a big catalog; ``--executors --sizes 2,12,24`` compares decode threads with processes by file size.
+Usage: ``python bench/bench_index.py [-n 40] [--dir PATH] [--keep]``; ``--one-new 50000 [--work DIR]
+[--baseline TREE]`` times adding one photo to a big catalog (the index run alone, and the whole ``index``
+command in a fresh process); ``--executors --sizes 2,12,24`` compares decode threads with processes and
+vipsthumbnail by file size (the default index; ``--grid-only``: thumbnails only).
 
 It writes N photo-like 6000×4000 JPEGs with EXIF into a temporary folder (or ``--dir``, reused when it already
 holds them), then times, per photo, warm page cache:
@@ -144,7 +146,7 @@ def time_unchanged_rescan(folder: Path, count: int) -> Timing:
     return clock.timing
 
 
-def time_default_index(folder: Path, count: int, workers: int, one_decode: bool) -> Timing:
+def time_default_index(folder: Path, count: int, workers: int, one_decode: bool, executor: str = "thread") -> Timing:
     """The default ``index`` command's work: grid thumbnails and rows, then the 1600 px previews.
 
     ``one_decode``: the index writes the previews from its own decode (today's default); otherwise the
@@ -158,7 +160,9 @@ def time_default_index(folder: Path, count: int, workers: int, one_decode: bool)
         catalog = Catalog(Path(temp) / "catalog.sqlite")
         cache = ThumbnailCache(Path(temp) / "thumbs")
         with _Clock() as clock:
-            summary = index_roots(catalog, [folder], workers=workers, cache=cache, previews=one_decode)
+            summary = index_roots(
+                catalog, [folder], workers=workers, executor=executor, cache=cache, previews=one_decode
+            )
             previews = make_previews(catalog, cache, summary.photo_ids, workers=workers, made_by_index=summary.previews)
         catalog.close()
     assert summary.new == count and previews.made == count, (summary, previews)
@@ -281,7 +285,7 @@ if sys.argv[4] == "warm":  # the decoders' first-use imports done already, as in
     import exifread, numpy, PIL.Image, artimuse_desktop.imaging.phash, artimuse_desktop.library.analyse
     PIL.Image.init()
 wall, cpu = time.perf_counter(), time.process_time()
-summary = index_roots(catalog, [sys.argv[2]], cache=cache)
+summary = index_roots(catalog, [sys.argv[2]], cache=cache, previews=True)  # as the default ``index`` runs it
 print(json.dumps([time.perf_counter() - wall, time.process_time() - cpu, summary.new, summary.unchanged]))
 """
 
@@ -296,47 +300,130 @@ def _fill_cache(cache_root: Path, count: int) -> None:
         (folder / f"{name}.jpg").write_bytes(data)
 
 
+def _one_new_work(work: Path, count: int) -> Path:
+    """The library root of a ``count``-photo catalog, library and thumbnail cache in ``work``, built once and
+    reused by later runs given the same ``--work`` (the photos added by earlier runs stay: each run adds one)."""
+    marker = work / f".built-{count}"
+    root = work / "library"
+    if marker.exists():
+        print(f"reusing the {count}-photo catalog, library and thumbnail cache in {work}", flush=True)
+        return root
+    if work.exists() and any(work.iterdir()):
+        raise SystemExit(f"{work} holds something else: give --work an empty or new folder")
+    work.mkdir(parents=True, exist_ok=True)
+    print(f"building a {count}-photo catalog, library and thumbnail cache in {work} ...", flush=True)
+    _, catalog = build_large_catalog(work, count)
+    catalog.close()  # type: ignore[attr-defined]
+    _fill_cache(work / "cache" / "thumbnails", count)
+    marker.write_text("")
+    return root
+
+
+def _child_cpu() -> float:
+    usage = __import__("resource").getrusage(__import__("resource").RUSAGE_CHILDREN)
+    return float(usage.ru_utime + usage.ru_stime)
+
+
+def _child_env(tree: Path, work: Path) -> dict[str, str]:
+    """The environment of a timed child running ``tree``'s code: its bytecode compiled once and kept (as an
+    installed package has it) in ``work``, never in the tree, whatever PYTHONDONTWRITEBYTECODE says here."""
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    return {**env, "PYTHONPATH": str(tree), "PYTHONPYCACHEPREFIX": str(work / "pycache")}  # mirrors full paths
+
+
+def _run_command(tree: Path, work: Path, root: Path) -> Timing:
+    """``artimuse-desktop index ROOT`` as a user runs it (default: grid thumbnails and previews), in a fresh
+    process: interpreter start, imports, catalog open, the run and its preview pass, all counted."""
+    env = {**_child_env(tree, work), "ARTIMUSE_HOME": str(work / "home")}
+    env.update(ARTIMUSE_CACHE_DIR=str(work / "cache"), ARTIMUSE_CATALOG=str(work / "catalog.sqlite"))
+    command = [sys.executable, "-m", "artimuse_desktop", "index", "--quiet", str(root)]
+    cpu, wall = _child_cpu(), time.perf_counter()
+    child = subprocess.run(command, env=env, cwd=tree, capture_output=True, text=True)
+    timing = Timing(time.perf_counter() - wall, _child_cpu() - cpu)
+    if child.returncode != 0 or "new              1" not in child.stdout:
+        raise RuntimeError(f"{tree}: index did not add one photo:\n{child.stdout[-2000:]}{child.stderr[-2000:]}")
+    return timing
+
+
+def _python_pass() -> Timing:
+    cpu, wall = _child_cpu(), time.perf_counter()
+    subprocess.run([sys.executable, "-c", "pass"], check=True)
+    return Timing(time.perf_counter() - wall, _child_cpu() - cpu)
+
+
+_FLOOR_CHILD = """
+import sys
+from sqlalchemy import text
+from artimuse_desktop.cli import build_parser
+from artimuse_desktop.catalog.db import Catalog
+build_parser()
+catalog = Catalog(sys.argv[1])
+with catalog.read() as session:
+    session.execute(text("SELECT 1"))
+catalog.close()
+"""
+
+
+def _floor(tree: Path, work: Path) -> Timing:
+    """What every command pays before its own work: the CLI's parser, SQLAlchemy, the ORM models, opening the
+    catalog and one query (none of it the indexer's)."""
+    cpu, wall = _child_cpu(), time.perf_counter()
+    command = [sys.executable, "-c", _FLOOR_CHILD, str(work / "catalog.sqlite")]
+    subprocess.run(command, env=_child_env(tree, work), cwd=tree, check=True)
+    return Timing(time.perf_counter() - wall, _child_cpu() - cpu)
+
+
 def time_one_new(
-    count: int, runs: int, profile: bool, trees: dict[str, Path], warm: bool = False
+    count: int, runs: int, profile: bool, trees: dict[str, Path], warm: bool = False, work: Path | None = None
 ) -> dict[str, list[Timing]]:
     """Index one new photo into a ``count``-photo catalog whose files are all on disk and unchanged, and whose
     thumbnail cache holds ``count`` thumbnails; each run in a fresh process per source tree (``trees``: name
     -> the folder holding that version's ``artimuse_desktop``), the trees taking turns, so every version is
-    measured under the same load. Import and catalog opening are not counted: the index run alone is, with
-    the decoders' first-use imports (numpy, every Pillow plugin: ~0.4 s here) unless ``warm``."""
-    timings: dict[str, list[Timing]] = {name: [] for name in trees}
-    with tempfile.TemporaryDirectory(prefix="artimuse-bench-") as temp:
-        print(f"building a {count}-photo catalog, library and thumbnail cache ...", flush=True)
-        root, catalog = build_large_catalog(Path(temp), count)
-        catalog.close()  # type: ignore[attr-defined]
-        _fill_cache(Path(temp) / "thumbs", count)
-        added = 0
+    measured under the same load. Two measures per tree: ``NAME`` the index run alone (import and catalog
+    opening not counted; the decoders' first-use imports are, unless ``warm``), ``NAME, command`` the whole
+    ``artimuse-desktop index`` command in a fresh process. ``python -c pass`` is timed in the same turns."""
+    timings: dict[str, list[Timing]] = {"python -c pass": []}
+    for name in trees:
+        timings[name] = []
+        timings[f"{name}, command"] = []
+        timings[f"{name}, floor"] = []
+    temp = None if work is not None else tempfile.TemporaryDirectory(prefix="artimuse-bench-")
+    base = work if work is not None else Path(temp.name)  # type: ignore[union-attr]
+    try:
+        root = _one_new_work(base, count)
+        thumbs = base / "cache" / "thumbnails"
+        new_folder = root / "new"
+        new_folder.mkdir(exist_ok=True)
         for run in range(runs + 1):  # run 0 warms the page cache and each version's cache total
             for name, tree in trees.items():
-                new = root / "new" / f"NEW_{added:03d}.jpg"
-                new.parent.mkdir(exist_ok=True)
-                new.write_bytes(_small_jpeg(added + 1))
-                command = [
-                    sys.executable, "-c", _ONE_NEW_CHILD, f"{temp}/catalog.sqlite", str(root), f"{temp}/thumbs",
-                    "warm" if warm else "cold",
-                ]  # fmt: skip
-                child = subprocess.run(
-                    command,
-                    env={**os.environ, "PYTHONPATH": str(tree)},
-                    cwd=tree,
-                    capture_output=True,
-                    text=True,
-                )
-                if child.returncode != 0:
-                    raise RuntimeError(f"{name}: {child.stderr[-2000:]}")
-                out = child.stdout
-                wall, cpu, new_count, unchanged = json.loads(out.strip().splitlines()[-1])
-                assert new_count == 1 and unchanged == count + added, (name, out)
-                added += 1
+                for mode in ("roots", "command"):
+                    added = len(list(new_folder.iterdir()))
+                    (new_folder / f"NEW_{added:05d}.jpg").write_bytes(_small_jpeg(added + 1))
+                    if mode == "command":
+                        timing = _run_command(tree, base, root)
+                    else:
+                        command = [
+                            sys.executable, "-c", _ONE_NEW_CHILD, str(base / "catalog.sqlite"), str(root),
+                            str(thumbs), "warm" if warm else "cold",
+                        ]  # fmt: skip
+                        env = _child_env(tree, base)
+                        child = subprocess.run(command, env=env, cwd=tree, capture_output=True, text=True)
+                        if child.returncode != 0:
+                            raise RuntimeError(f"{name}: {child.stderr[-2000:]}")
+                        wall, cpu, new_count, unchanged = json.loads(child.stdout.strip().splitlines()[-1])
+                        assert new_count == 1 and unchanged == count + added, (name, child.stdout)
+                        timing = Timing(wall, cpu)
+                    if run:
+                        timings[name if mode == "roots" else f"{name}, command"].append(timing)
                 if run:
-                    timings[name].append(Timing(wall, cpu))
+                    timings[f"{name}, floor"].append(_floor(tree, base))
+            if run:
+                timings["python -c pass"].append(_python_pass())
         if profile:
-            _profile_one_new(Path(temp), root, added)
+            _profile_one_new(base, root, len(list(new_folder.iterdir())))
+    finally:
+        if temp is not None:
+            temp.cleanup()
     return timings
 
 
@@ -348,11 +435,11 @@ def _profile_one_new(temp: Path, root: Path, added: int) -> None:
     from artimuse_desktop.imaging.thumbnails import ThumbnailCache
     from artimuse_desktop.library.indexer import index_roots
 
-    (root / "new" / f"NEW_{added:03d}.jpg").write_bytes(_small_jpeg(added + 1))
+    (root / "new" / f"NEW_{added:05d}.jpg").write_bytes(_small_jpeg(added + 1))
     catalog = Catalog(temp / "catalog.sqlite")
     profiler = cProfile.Profile()
     profiler.enable()
-    index_roots(catalog, [root], cache=ThumbnailCache(temp / "thumbs"))
+    index_roots(catalog, [root], cache=ThumbnailCache(temp / "cache" / "thumbnails"), previews=True)
     profiler.disable()
     catalog.close()
     pstats.Stats(profiler).sort_stats("cumulative").print_stats(20)
@@ -362,7 +449,7 @@ def _report_one_new(args: argparse.Namespace) -> int:
     trees = {"this tree": Path(__file__).resolve().parent.parent}
     if args.baseline is not None:
         trees["baseline"] = args.baseline.resolve()
-    timings = time_one_new(args.one_new, max(args.runs, 2), args.profile, trees, args.warm_imports)
+    timings = time_one_new(args.one_new, max(args.runs, 2), args.profile, trees, args.warm_imports, args.work)
     best = {name: Timing(min(t.wall for t in runs), min(t.cpu for t in runs)) for name, runs in timings.items()}
     imports = "decoder imports done first" if args.warm_imports else "decoder imports counted"
     try:
@@ -370,57 +457,102 @@ def _report_one_new(args: argparse.Namespace) -> int:
     except OSError:
         load = ""
     print(
-        f"\none new photo into a {args.one_new}-photo catalog (best of {len(timings['this tree'])}, {imports}{load}):"
+        f"\none new photo into a {args.one_new}-photo catalog (best of {len(timings['this tree'])}{load}):\n"
+        f"  NAME: the index run alone ({imports}); NAME, command: `artimuse-desktop index ROOT` in a fresh process;\n"
+        f"  NAME, floor: what any command pays first (CLI parser, SQLAlchemy and the ORM models, catalog open)"
     )
     for name, timing in best.items():
-        print(f"  {name:<10} {timing.wall:.3f} s wall, {timing.cpu:.3f} s CPU")
+        print(f"  {name:<20} {timing.wall:.3f} s wall, {timing.cpu:.3f} s CPU")
+    for name in trees:
+        command, floor = best[f"{name}, command"], best[f"{name}, floor"]
+        print(
+            f"  {name}, command less floor: {command.wall - floor.wall:.3f} s wall, {command.cpu - floor.cpu:.3f} s CPU"
+        )
     if "baseline" in best:
-        ours, base = best["this tree"], best["baseline"]
-        print(f"  this tree / baseline: {ours.wall / base.wall:.2f}x wall, {ours.cpu / base.cpu:.2f}x CPU")
-    verdict = "meets" if best["this tree"].wall <= 0.5 else "MISSES"
-    print(f"  {verdict} the ≤ 0.5 s target")
+        for suffix in ("", ", command"):
+            ours, base = best[f"this tree{suffix}"], best[f"baseline{suffix}"]
+            print(f"  this tree / baseline{suffix}: {ours.wall / base.wall:.2f}x wall, {ours.cpu / base.cpu:.2f}x CPU")
+    for name in ("this tree", "this tree, command"):
+        verdict = "meets" if best[name].wall <= 0.5 else "MISSES"
+        print(f"  {name}: {verdict} the ≤ 0.5 s target")
     return 0
+
+
+def _executor_best(folder: Path, files: list[Path], runs: int, previews: bool) -> dict[tuple[str, int], Timing]:
+    """Best of ``runs`` (wall and CPU apart) for each (method, workers) on one folder, methods taking turns."""
+    count = len(files)
+
+    def ours(workers: int, executor: str) -> Timing:
+        if previews:
+            return time_default_index(folder, count, workers, True, executor)
+        return time_ours(folder, count, workers, executor)
+
+    def vips(workers: int) -> Timing | None:
+        return time_vips_default(files, workers) if previews else time_vips(files, workers)
+
+    plan: list[tuple[str, int, Callable[[], Timing | None]]] = [
+        ("inline", 1, lambda: ours(1, "thread")),
+        ("threads", 2, lambda: ours(2, "thread")),
+        ("processes", 2, lambda: ours(2, "process")),
+        ("vips", 1, lambda: vips(1)),
+        ("vips", 2, lambda: vips(2)),
+    ]
+    best: dict[tuple[str, int], Timing] = {}
+    for _ in range(runs):
+        for name, workers, run in plan:
+            timing = run()
+            if timing is None:
+                continue
+            old = best.get((name, workers))
+            best[(name, workers)] = (
+                timing if old is None else Timing(min(old.wall, timing.wall), min(old.cpu, timing.cpu))
+            )
+    return best
 
 
 def _report_executors(args: argparse.Namespace) -> int:
     """Threads against a process pool by file size: where does escaping the GIL pay for the pool's start-up?
 
-    One worker runs inline (no pool, the same for both); two workers as threads and as a spawn process pool.
-    Wall and CPU per photo, best of ``--runs``, taking turns so that each gets samples from every period."""
+    The default index (grid thumbnails and previews; ``--grid-only``: thumbnails only) with one worker inline
+    (no pool, the same for both), two workers as threads and as a spawn process pool, and vipsthumbnail
+    doing the same sizes with one and two processes. Wall and CPU per photo, best of ``--runs``, taking turns
+    so that each gets samples from every period."""
     sizes = [float(size) for size in args.sizes.split(",")]
     temp_root = Path(tempfile.mkdtemp(prefix="artimuse-bench-exec-"))
     rows: list[tuple[float, float, str, int, Timing]] = []
+    previews = not args.grid_only
     try:
         for megapixels in sizes:
             width = round((megapixels * 1e6 * 1.5) ** 0.5 / 8) * 8
             height = round(width / 1.5 / 8) * 8
-            folder = temp_root / f"{megapixels:g}mp"
+            folder = (args.dir or temp_root) / f"{megapixels:g}mp"  # --dir: generated once, reused
             files = make_library(folder, args.count, width, height)
             for path in files:
                 path.read_bytes()
             average = sum(path.stat().st_size for path in files) / len(files) / 1e6
-            plan = [("inline", 1, "thread"), ("threads", 2, "thread"), ("processes", 2, "process")]
-            best: dict[str, Timing] = {}
-            for _ in range(args.runs):
-                for name, workers, executor in plan:
-                    timing = time_ours(folder, len(files), workers, executor)
-                    old = best.get(name)
-                    best[name] = timing if old is None else Timing(min(old.wall, timing.wall), min(old.cpu, timing.cpu))
-            rows += [(megapixels, average, name, workers, best[name]) for name, workers, _ in plan]
-            shutil.rmtree(folder, ignore_errors=True)
+            best = _executor_best(folder, files, args.runs, previews)
+            rows += [(megapixels, average, name, workers, timing) for (name, workers), timing in best.items()]
+            if args.dir is None:
+                shutil.rmtree(folder, ignore_errors=True)
     finally:
         shutil.rmtree(temp_root, ignore_errors=True)
     try:
         load = " load average {:.1f} {:.1f} {:.1f};".format(*os.getloadavg())
     except OSError:
         load = ""
-    print(f"\nindex (grid thumbnails, no previews), {args.count} JPEGs per size,{load} warm page cache")
-    print(f"{'size':>6} {'MB':>5} {'method':<10} {'workers':>7} {'wall ms':>8} {'cpu ms':>7} {'speed-up':>8}")
+    what = "grid thumbnails only" if args.grid_only else "default: grid thumbnails and 1600 px previews"
+    print(f"\nindex ({what}), {args.count} JPEGs per size,{load} warm page cache")
+    print(
+        f"{'size':>6} {'MB':>5} {'method':<10} {'workers':>7} {'wall ms':>8} {'cpu ms':>7} {'speed-up':>8} "
+        f"{'cpu/vips':>8}"
+    )
     for megapixels, average, name, workers, timing in rows:
         inline = next(t for m, _a, n, _w, t in rows if m == megapixels and n == "inline")
+        vips_one = next((t for m, _a, n, w, t in rows if m == megapixels and n == "vips" and w == 1), None)
+        ratio = f"{timing.cpu / vips_one.cpu:.2f}x" if vips_one is not None and name != "vips" else ""
         print(
             f"{megapixels:>4g}MP {average:>5.1f} {name:<10} {workers:>7} {_ms(timing.wall, args.count):>8} "
-            f"{_ms(timing.cpu, args.count):>7} {inline.wall / timing.wall:>7.2f}x"
+            f"{_ms(timing.cpu, args.count):>7} {inline.wall / timing.wall:>7.2f}x {ratio:>8}"
         )
     return 0
 
@@ -458,9 +590,16 @@ def main(argv: list[str] | None = None) -> int:
         help="with --one-new: a folder holding another version's artimuse_desktop, timed in turns",
     )
     parser.add_argument(
+        "--work",
+        type=Path,
+        default=None,
+        help="with --one-new: build the big catalog, library and cache in this folder once and reuse them",
+    )
+    parser.add_argument(
         "--executors", action="store_true", help="only threads against processes by file size (see --sizes)"
     )
     parser.add_argument("--sizes", default="2,12,24", help="with --executors: megapixels, e.g. 2,12,24")
+    parser.add_argument("--grid-only", action="store_true", help="with --executors: grid thumbnails only, no previews")
     args = parser.parse_args(argv)
     if args.one_new:
         return _report_one_new(args)

@@ -3,6 +3,8 @@
 Progress goes to stderr (a redrawn bar on a terminal, a line every few seconds otherwise, so logs stay short);
 the summary goes to stdout. Files that cannot be read do not make the command fail: they are listed with their
 reason and the exit status is 0 as long as the scan ran. Ctrl+C stops cleanly (what was indexed is kept).
+Previews: the index's decode writes them; the pass after it looks only at what that decode could not cover
+(``previews.previews_after_index``), so adding one photo to a big library stays a fraction of a second.
 """
 
 from __future__ import annotations
@@ -52,7 +54,8 @@ def register(subparsers: Any) -> None:
         "--full",
         action="store_true",
         help="list every folder and check every file, also in folders unchanged since the last scan (files "
-        "rewritten in place under the same name are found this way; a full scan also runs once a day by itself)",
+        "rewritten in place under the same name are found this way; a full scan also runs once a day by itself), "
+        "and look up every photo's preview, making those missing",
     )
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress output")
     parser.set_defaults(func=run)
@@ -192,11 +195,8 @@ def format_summary(summary: IndexSummary, previews: PreviewSummary | None = None
 def run(args: argparse.Namespace) -> int:
     from artimuse_desktop.cancel import CancelToken
     from artimuse_desktop.catalog.db import Catalog
-    from artimuse_desktop.catalog.filters import PhotoFilter
-    from artimuse_desktop.catalog.queries import photo_ids
     from artimuse_desktop.commands.catalog_option import catalog_path
     from artimuse_desktop.library.indexer import index_roots
-    from artimuse_desktop.library.previews import make_previews
 
     roots = [os.path.abspath(os.fsdecode(path)) for path in args.paths]
     absent = [path for path in roots if not os.path.exists(path)]
@@ -222,20 +222,12 @@ def run(args: argparse.Namespace) -> int:
                 full_scan=args.full,
             )
             if not args.no_previews and not summary.cancelled:
-                with catalog.read() as session:
-                    ids: list[int] = []
-                    for root in roots:
-                        if os.path.isdir(root):
-                            ids += photo_ids(session, PhotoFilter(folder=root, statuses={"ok"}))
-                    ids += summary.photo_ids
-                preview_summary = make_previews(
-                    catalog,
-                    None,
-                    list(dict.fromkeys(ids)),
-                    printer,
-                    token,
-                    workers=args.workers,
-                    made_by_index=summary.previews,
+                # The previews the index's own decode did not write: moved and restored photos, and every
+                # photo of a root that may lack some (after --no-previews) or of every folder with --full.
+                from artimuse_desktop.library.previews import previews_after_index
+
+                preview_summary = previews_after_index(
+                    catalog, summary, roots, full=args.full, progress=printer, cancel=token, workers=args.workers
                 )
                 if preview_summary.cancelled:
                     summary.cancelled = True

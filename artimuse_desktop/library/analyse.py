@@ -62,6 +62,7 @@ class AnalyseResult:
     seconds: float = 0.0
     embedded: FileDecisions | None = None  # rating/flag/label inside the file (decoded files only)
     preview_made: bool = False  # the preview was written from this decode
+    has_preview: bool = False  # the photo's preview is in the cache (written now, or there already)
 
 
 def _phash(image: Any) -> str | None:
@@ -90,8 +91,11 @@ def analyse(task: AnalyseTask) -> AnalyseResult:
 
     cache = _cache(task)
     long_edge = GRID_SIZE
-    if cache is not None and task.preview and cache.get(fingerprint, "preview") is None:
-        long_edge = PREVIEW_SIZE  # one decode feeds both sizes: the preview, then the grid from it
+    had_preview = False
+    if cache is not None and task.preview:
+        had_preview = cache.get(fingerprint, "preview") is not None
+        if not had_preview:
+            long_edge = PREVIEW_SIZE  # one decode feeds both sizes: the preview, then the grid from it
     fmt: str | None = None
     try:
         fmt = formats.identify(path, data)
@@ -134,6 +138,7 @@ def analyse(task: AnalyseTask) -> AnalyseResult:
         seconds=time.perf_counter() - started,
         embedded=embedded,
         preview_made=preview_made,
+        has_preview=preview_made or had_preview,
     )
 
 

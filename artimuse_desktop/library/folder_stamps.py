@@ -16,7 +16,7 @@ import json
 import os
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from artimuse_desktop.catalog.root_locations import RootMap
 from artimuse_desktop.library.scanner import FolderStamp
@@ -75,13 +75,14 @@ def load_stamps(
     whose full scan is due (see the module notes)."""
     from sqlalchemy import select
 
-    from artimuse_desktop.catalog.models import CatalogSetting, LibraryRoot
+    from artimuse_desktop.catalog.models import LibraryRoot
 
     places = places or RootMap()
     now = now or datetime.now()
     stamps: dict[str, FolderStamp] = {}
     with catalog.read() as session:
-        rows = session.execute(select(LibraryRoot.id, LibraryRoot.path))
+        table = LibraryRoot.__table__
+        rows = session.execute(select(table.c.id, table.c.path))
         roots = {places.to_local(path): root_id for root_id, path in rows}
         wanted: dict[str, list[str]] = {}
         for folder in folders:
@@ -89,8 +90,7 @@ def load_stamps(
             if root is not None:
                 wanted.setdefault(root, []).append(folder)
         for root, scanned in wanted.items():
-            setting = session.get(CatalogSetting, setting_key(roots[root]))
-            state = _decode(setting.value if setting is not None else None)
+            state = _decode(_setting(session, setting_key(roots[root])))
             if state is None:
                 continue
             try:
@@ -119,8 +119,6 @@ def store_stamps(
     """Replace the stamps under each scanned folder by this scan's (``root_ids``: local root path -> id).
     A scanned root without any ``unchanged`` folder (those the scan trusted from their stamps) was listed in
     full, every photo stat-ed: its full-scan time is now."""
-    from artimuse_desktop.catalog.models import CatalogSetting
-
     for folder in folders:
         root = _innermost(folder, root_ids)
         if root is None:
@@ -128,8 +126,7 @@ def store_stamps(
         scanned = _relative(folder, root)
         assert scanned is not None
         key = setting_key(root_ids[root])
-        setting = session.get(CatalogSetting, key)
-        state = _decode(setting.value if setting is not None else None) or {"v": _VERSION, "folders": {}}
+        state = _decode(_setting(session, key)) or {"v": _VERSION, "folders": {}}
         kept = {
             relative: raw
             for relative, raw in state["folders"].items()
@@ -145,8 +142,28 @@ def store_stamps(
         state["folders"] = kept
         if not scanned and not any(_relative(path, root) is not None for path in unchanged):
             state["full_at"] = now.isoformat()
-        value = json.dumps(state, separators=(",", ":"))
-        if setting is None:
-            session.add(CatalogSetting(key=key, value=value))
-        else:
-            setting.value = value
+        _store_setting(session, key, json.dumps(state, separators=(",", ":")))
+
+
+# Core statements on the table, not ORM ones: a short run (one new photo) then never configures the mappers.
+
+
+def _setting(session: Session, key: str) -> str | None:
+    from sqlalchemy import select
+
+    from artimuse_desktop.catalog.models import CatalogSetting
+
+    table = CatalogSetting.__table__
+    return session.execute(select(table.c.value).where(table.c.key == key)).scalar_one_or_none()
+
+
+def _store_setting(session: Session, key: str, value: str) -> None:
+    from sqlalchemy import Table, insert, update
+
+    from artimuse_desktop.catalog.models import CatalogSetting
+
+    table = cast(Table, CatalogSetting.__table__)
+    changed: Any = session.execute(update(table).where(table.c.key == key).values(value=value))
+    if changed.rowcount:
+        return
+    session.execute(insert(table).values(key=key, value=value))

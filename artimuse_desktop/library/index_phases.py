@@ -238,6 +238,8 @@ def apply_result(run: IndexRun, result: AnalyseResult) -> None:
     if result.preview_made:
         summary.previews += 1
     values = row_values(result, run.root_ids, run.now)
+    if not result.error and not result.has_preview:
+        writer.lacks_preview(root_id_for(task.path, run.root_ids))  # the next ``index`` checks that root's previews
     embedded = result.embedded
     if embedded is not None and embedded.problem:
         summary.embedded_problems.append((task.path, embedded.problem))

@@ -43,6 +43,7 @@ class IndexSummary:
     hashed: int = 0  # files fingerprinted
     previews: int = 0  # ~1600 px previews written by the decode itself (``index_roots(previews=True)``)
     photo_ids: list[int] = field(default_factory=list)  # rows created or changed by this run
+    root_ids: dict[str, int] = field(default_factory=dict)  # the scanned folders' library roots (local path: id)
     sidecar_decisions: int = 0  # photos whose rating/flag/label came from a Lightroom/darktable sidecar
     sidecar_problems: list[tuple[str, str]] = field(default_factory=list)  # unreadable sidecars (path, reason)
     file_decisions: int = 0  # photos whose rating/flag/label came from inside the file (XMP packet, EXIF)

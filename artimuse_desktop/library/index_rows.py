@@ -5,7 +5,8 @@ Each batch carries the decisions found in its photos' XMP sidecars and inside th
 the decode, ``embedded_xmp``) in the same transaction (sidecars are read before it starts, so no file is read
 while the catalog is locked): a run killed after a batch leaves every committed photo with its imported
 rating and label, where an import after the run left them without, for good. Sidecars are applied before the
-file's own values, which fill only what is still unset (``sidecar_import`` has the precedence).
+file's own values, which fill only what is still unset (``sidecar_import`` has the precedence). A batch with
+rows whose preview is not in the cache records their root's preview backlog (``preview_backlog``) with them.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, insert, select, update
 
 from artimuse_desktop.catalog.db import Catalog
 from artimuse_desktop.catalog.models import (
@@ -33,6 +34,7 @@ from artimuse_desktop.catalog.root_locations import RootMap
 from artimuse_desktop.library.analyse import AnalyseResult
 from artimuse_desktop.library.folder_stamps import store_stamps
 from artimuse_desktop.library.index_results import IndexSummary
+from artimuse_desktop.library.preview_backlog import note_in
 from artimuse_desktop.library.scanner import FolderStamp
 from artimuse_desktop.library.sidecar_import import SidecarReader, apply_decisions, insert_values
 from artimuse_desktop.library.sidecars import SidecarDecisions
@@ -53,7 +55,12 @@ class KnownPhoto(NamedTuple):
     error: str | None
 
 
-KNOWN_COLUMNS = (Photo.id, Photo.path, Photo.size, Photo.mtime, Photo.fingerprint, Photo.status, Photo.error)
+# Statements here use the tables' columns (Core), not the mapped classes: adding one photo to a big library
+# then never pays for the ORM's mapper configuration (only the rarer row updates go through the ORM).
+PHOTOS = cast(Table, Photo.__table__)
+_ROOTS = cast(Table, LibraryRoot.__table__)
+_P = PHOTOS.c
+KNOWN_COLUMNS = (_P.id, _P.path, _P.size, _P.mtime, _P.fingerprint, _P.status, _P.error)
 
 
 def display_name(path: str) -> str:
@@ -65,7 +72,7 @@ def is_under(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
-def _under_bounds(folder: str) -> tuple[bytes, bytes, bytes]:
+def under_bounds(folder: str) -> tuple[bytes, bytes, bytes]:
     """(folder, lower, upper) as stored bytes: the rows of ``folder`` and the byte range of those below it."""
     raw = os.fsencode(folder).rstrip(b"/\\") or b"/"
     sep = os.sep.encode()
@@ -84,7 +91,7 @@ def _mark(catalog: Catalog) -> str:
 
 def _under_conditions(mark: str, folders: Sequence[str], places: RootMap) -> list[_Condition]:
     return [
-        (f"folder = {mark} OR (folder >= {mark} AND folder < {mark})", _under_bounds(places.to_stored(folder)))
+        (f"folder = {mark} OR (folder >= {mark} AND folder < {mark})", under_bounds(places.to_stored(folder)))
         for folder in folders
     ]
 
@@ -127,7 +134,7 @@ def _folders_under(cursor: Any, mark: str, folders: Sequence[str], places: RootM
     """The stored folders holding rows at or below ``folders``."""
     found: set[bytes] = set()
     for folder in folders:
-        exact, lower, upper = _under_bounds(places.to_stored(folder))
+        exact, lower, upper = under_bounds(places.to_stored(folder))
         cursor.execute(f"SELECT folder FROM photos WHERE folder = {mark} LIMIT 1", [exact])
         found.update(bytes(raw) for (raw,) in cursor.fetchall())
         cursor.execute(_SKIP_SCAN.format(m=mark), [lower, upper, upper])
@@ -189,14 +196,13 @@ def ensure_roots(catalog: Catalog, folders: Sequence[str], places: RootMap | Non
     places = places or RootMap()
     now = datetime.now()
     with catalog.write() as session:
-        roots = {places.to_local(root.path): root for root in session.execute(select(LibraryRoot)).scalars()}
+        rows = session.execute(select(_ROOTS.c.id, _ROOTS.c.path))
+        roots = {places.to_local(path): int(root_id) for root_id, path in rows}
         for folder in folders:
             if not any(is_under(folder, existing) for existing in roots):
-                root = LibraryRoot(path=places.to_stored(folder), added_at=now)
-                session.add(root)
-                roots[folder] = root
-        session.flush()
-        return {path: root.id for path, root in roots.items()}
+                stmt = insert(_ROOTS).values(path=places.to_stored(folder), added_at=now).returning(_ROOTS.c.id)
+                roots[folder] = int(session.execute(stmt).scalar_one())
+        return roots
 
 
 def root_id_for(path: str, root_ids: dict[str, int]) -> int | None:
@@ -220,8 +226,8 @@ def mark_roots_scanned(
     now = datetime.now()
     with catalog.write() as session:
         session.execute(
-            update(LibraryRoot)
-            .where(LibraryRoot.id.in_([root_ids[f] for f in folders if f in root_ids] or [-1]))
+            update(_ROOTS)
+            .where(_ROOTS.c.id.in_([root_ids[f] for f in folders if f in root_ids] or [-1]))
             .values(last_scan_at=now)
         )
         if stamps is not None:
@@ -282,6 +288,8 @@ class RowWriter:
         # (row id, photo path, decisions inside the file) of rows whose sidecars (and file values) to import
         self.changed: list[tuple[int, str, SidecarDecisions | None]] = []
         self.reader = SidecarReader()  # one per run: each folder listed once, each bad sidecar reported once
+        self.backlog: set[int] = set()  # roots of queued rows whose preview is not in the cache
+        self.noted: set[int] = set()  # roots whose preview backlog this run has recorded already
 
     def insert(self, values: dict[str, Any], *, in_file: SidecarDecisions | None = None) -> None:
         self.inserts.append((values, in_file))
@@ -296,6 +304,12 @@ class RowWriter:
             self.summary.photo_ids.append(values["id"])
             self.changed.append((values["id"], changed, in_file))
         self._maybe_flush()
+
+    def lacks_preview(self, root_id: int | None) -> None:
+        """The row queued last has no preview in the cache: its root gets a preview backlog, recorded in the
+        same transaction as the row (``preview_backlog``)."""
+        if root_id is not None and root_id not in self.noted:
+            self.backlog.add(root_id)
 
     def _maybe_flush(self) -> None:
         if len(self.inserts) + len(self.updates) >= self.batch_size:
@@ -317,8 +331,8 @@ class RowWriter:
         """Write what is buffered now; the ids of inserted rows join ``summary.photo_ids``."""
         if not self.inserts and not self.updates:
             return
-        inserts, updates, changed = self.inserts, self.updates, self.changed
-        self.inserts, self.updates, self.changed = [], [], []
+        inserts, updates, changed, backlog = self.inserts, self.updates, self.changed, self.backlog
+        self.inserts, self.updates, self.changed, self.backlog = [], [], [], set()
         now = datetime.now()
         rows = [
             {**values, **insert_values(self._sidecars(values["path"]), now, in_file)} for values, in_file in inserts
@@ -329,7 +343,7 @@ class RowWriter:
             updates = [self._stored(values) for values in updates]
         with self.catalog.write() as session:
             if rows:
-                ids = session.execute(insert(Photo).returning(Photo.id), rows).scalars().all()
+                ids = session.execute(insert(PHOTOS).returning(_P.id), rows).scalars().all()
                 self.summary.photo_ids.extend(ids)
             if updates:
                 # Rows may carry different keys: group by key set for executemany.
@@ -338,9 +352,12 @@ class RowWriter:
                     groups.setdefault(tuple(sorted(values)), []).append(values)
                 for group in groups.values():
                     session.execute(update(Photo), group)
+            if backlog:
+                note_in(session, self.catalog.dialect, backlog)
             from_sidecars = apply_decisions(session, [(i, s) for i, s, _ in found if not s.empty], now)
             from_files = apply_decisions(
                 session, [(i, f) for i, _, f in found if f is not None and not f.empty], now, SOURCE_FILE
             )
+        self.noted |= backlog
         self.summary.sidecar_decisions += len(from_sidecars) + _count_from(rows, SOURCE_SIDECAR)
         self.summary.file_decisions += len(from_files) + _count_from(rows, SOURCE_FILE)

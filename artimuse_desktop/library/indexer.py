@@ -109,6 +109,7 @@ def index_roots(
     folders = [root for root in root_list if os.path.isdir(root)]
     files = [root for root in root_list if os.path.isfile(root)]
     root_ids = ensure_roots(catalog, folders, places)
+    summary.root_ids = dict(root_ids)
     known = load_known(catalog, folders, files, places, unchanged=scan.unchanged_folders)
     entries = scan.files + _looked_at(known, scan)
     summary.unchanged += max(0, scan.unchanged_photos - (len(entries) - len(scan.files)))

@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 
 from artimuse_desktop.catalog.db import Catalog
-from artimuse_desktop.catalog.models import STATUS_MISSING, STATUS_TRASHED, Photo
+from artimuse_desktop.catalog.models import STATUS_MISSING, STATUS_TRASHED
 from artimuse_desktop.catalog.root_locations import RootMap
 from artimuse_desktop.library import scanner
-from artimuse_desktop.library.index_rows import ACTIVE_STATUSES, KNOWN_COLUMNS, KnownPhoto
+from artimuse_desktop.library.index_rows import ACTIVE_STATUSES, KNOWN_COLUMNS, PHOTOS, KnownPhoto
 
 
 def may_have_moves(
@@ -27,7 +27,7 @@ def may_have_moves(
     present = sum(1 for path, row in known.items() if path in seen and row.status != STATUS_TRASHED)
     with catalog.read() as session:
         others = session.execute(
-            select(func.count()).select_from(Photo).where(Photo.status.in_((*ACTIVE_STATUSES, STATUS_MISSING)))
+            select(func.count()).select_from(PHOTOS).where(PHOTOS.c.status.in_((*ACTIVE_STATUSES, STATUS_MISSING)))
         ).scalar_one()
     return int(others) > present
 
@@ -49,7 +49,7 @@ def match_moves(
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
             stmt = select(*KNOWN_COLUMNS).where(
-                Photo.fingerprint.in_(chunk), Photo.status.in_((*ACTIVE_STATUSES, STATUS_MISSING))
+                PHOTOS.c.fingerprint.in_(chunk), PHOTOS.c.status.in_((*ACTIVE_STATUSES, STATUS_MISSING))
             )
             for row in session.execute(stmt):
                 known = KnownPhoto(*row)

@@ -1,17 +1,22 @@
 """Making the ~1600 px previews in the background, after indexing, so the loupe opens at once.
 
 Previews live in the thumbnail cache (never next to the photos); the cache is pruned to its size budget after
-new ones are made.
+new ones are made. After ``index`` (``previews_after_index``) only the photos that run touched are looked at,
+plus every photo of the roots that may hold some without a preview (``preview_backlog``) or of all the folders
+with ``--full``: an index that adds one photo to a 50,000-photo library looks up one preview, not 50,000.
+
+Catalog reads are Core queries on the tables (no ORM mapper configuration for a short run).
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from artimuse_desktop.cancel import CancelToken
 from artimuse_desktop.catalog.db import Catalog
@@ -19,8 +24,10 @@ from artimuse_desktop.catalog.models import STATUS_OK, Photo
 from artimuse_desktop.catalog.root_locations import root_map
 from artimuse_desktop.errors import DecodeError
 from artimuse_desktop.imaging.thumbnails import PruneResult, ThumbnailCache
-from artimuse_desktop.library.index_results import ProgressCallback, ProgressReporter
+from artimuse_desktop.library.index_results import IndexSummary, ProgressCallback, ProgressReporter
+from artimuse_desktop.library.index_rows import is_under, root_id_for, under_bounds
 from artimuse_desktop.library.parallel import default_workers, run_parallel
+from artimuse_desktop.library.preview_backlog import note_backlog, pending_backlog, settle_backlog
 
 
 @dataclass
@@ -35,20 +42,21 @@ class PreviewSummary:
 
 def _preview_rows(catalog: Catalog, photo_ids: Sequence[int] | None) -> list[tuple[int, str, str]]:
     """(id, path, fingerprint) of the ok, fingerprinted photos (all, or those of ``photo_ids``)."""
-    stmt = select(Photo.id, Photo.path, Photo.fingerprint, Photo.orientation).where(
-        Photo.status == STATUS_OK, Photo.fingerprint.is_not(None)
+    photos = Photo.__table__.c
+    stmt = select(photos.id, photos.path, photos.fingerprint).where(
+        photos.status == STATUS_OK, photos.fingerprint.is_not(None)
     )
     rows: list[tuple[int, str, str]] = []
     with catalog.read() as session:
         places = root_map(session)  # decode where this computer sees the files
         if photo_ids is None:
-            rows = [(r.id, places.to_local(r.path), r.fingerprint) for r in session.execute(stmt)]
+            rows = [(i, places.to_local(path), fingerprint) for i, path, fingerprint in session.execute(stmt)]
         else:
             ids = list(photo_ids)
             for start in range(0, len(ids), 900):
                 chunk = ids[start : start + 900]
                 found = session.execute(stmt.where(Photo.id.in_(chunk)))
-                rows += [(r.id, places.to_local(r.path), r.fingerprint) for r in found]
+                rows += [(i, places.to_local(path), fingerprint) for i, path, fingerprint in found]
     return rows
 
 
@@ -66,10 +74,12 @@ def make_previews(
     """Make the missing ~1600 px previews (of all ok photos, or of ``photo_ids``); for the background.
 
     ``made_by_index``: how many of those the index run before wrote from its own decode
-    (``IndexSummary.previews``); they count as made, not as already there.
+    (``IndexSummary.previews``); they count as made, not as already there. All photos (``photo_ids`` None),
+    when complete: no root has a preview backlog any more (``preview_backlog``).
     """
     cache = cache or ThumbnailCache()
     summary = PreviewSummary()
+    backlog = pending_backlog(catalog) if photo_ids is None else {}
     started = time.monotonic()
     report = ProgressReporter(progress, started)
     todo: list[tuple[int, str, str]] = []
@@ -109,6 +119,60 @@ def make_previews(
         on_error=failed,
     )
     summary.cancelled = not completed
+    if completed:
+        settle_backlog(catalog, backlog)
     if summary.made:
         summary.pruned = cache.prune()
     return summary
+
+
+def _ok_ids_under(catalog: Catalog, folders: Sequence[str]) -> list[int]:
+    """The ok photos at or below ``folders`` (local paths), through this computer's root map."""
+    found: list[int] = []
+    sql = text(
+        "SELECT id FROM photos WHERE status = :ok AND fingerprint IS NOT NULL "
+        "AND (folder = :exact OR (folder >= :lower AND folder < :upper))"
+    )
+    with catalog.read() as session:
+        places = root_map(session)
+        for folder in folders:
+            exact, lower, upper = under_bounds(places.to_stored(folder))
+            params = {"ok": STATUS_OK, "exact": exact, "lower": lower, "upper": upper}
+            found += [int(row_id) for (row_id,) in session.execute(sql, params)]
+    return found
+
+
+def previews_after_index(
+    catalog: Catalog,
+    summary: IndexSummary,
+    paths: Sequence[str],
+    *,
+    full: bool = False,
+    cache: ThumbnailCache | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    workers: int | None = None,
+) -> PreviewSummary:
+    """The previews an ``index`` of ``paths`` leaves to make: those of the photos the run created or changed
+    (``summary.photo_ids``), and of every photo under the folders among ``paths`` whose root has a preview
+    backlog (all of them with ``full``). A complete pass over a whole root settles its backlog."""
+    backlog = pending_backlog(catalog)
+    folders = [path for path in paths if os.path.isdir(path)]
+    checked: list[str] = []
+    settled: dict[int, str] = {}
+    for folder in folders:
+        root_id = root_id_for(folder, summary.root_ids)
+        if root_id is None or not (full or root_id in backlog):
+            continue
+        checked.append(folder)
+        root = next(path for path, known in summary.root_ids.items() if known == root_id)
+        if root_id in backlog and is_under(root, folder):
+            settled[root_id] = backlog[root_id]  # the whole root is checked: its backlog can be settled
+    ids = list(dict.fromkeys([*summary.photo_ids, *_ok_ids_under(catalog, checked)]))
+    result = make_previews(catalog, cache, ids, progress, cancel, workers=workers, made_by_index=summary.previews)
+    if result.cancelled:
+        roots = {root_id_for(folder, summary.root_ids) for folder in folders}
+        note_backlog(catalog, [root_id for root_id in roots if root_id is not None])
+    else:
+        settle_backlog(catalog, settled)
+    return result

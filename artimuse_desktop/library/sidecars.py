@@ -24,13 +24,16 @@ from __future__ import annotations
 
 import os
 import re
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from artimuse_desktop.errors import ExportError
 from artimuse_desktop.library.safe_xml import RefusedXml, parse_untrusted, read_regular_file
 from artimuse_desktop.vocabulary import COLOR_LABELS, LABEL_ALIASES, LABELS
+
+if TYPE_CHECKING:  # parsed trees only: the parser itself loads with the first sidecar (``safe_xml``)
+    import xml.etree.ElementTree as ET
 
 NS_X = "adobe:ns:meta/"
 NS_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"

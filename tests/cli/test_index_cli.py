@@ -59,7 +59,11 @@ def test_index_prints_progress_and_a_summary(library: Path, tmp_path: Path, caps
     assert cli.main(["--catalog", str(catalog_path), "index", str(library)]) == 0
     out, _ = capsys.readouterr()
     assert "unchanged        2" in out and "new              0" in out
-    assert "previews         0  made, 2 already there" in out
+    assert "previews         0  made, 0 already there" in out  # nothing changed: no preview looked up
+
+    assert cli.main(["--catalog", str(catalog_path), "index", "--full", str(library)]) == 0
+    out, _ = capsys.readouterr()
+    assert "previews         0  made, 2 already there" in out  # --full looks up every photo's preview
 
 
 def test_default_catalog_comes_from_the_environment(

@@ -1,0 +1,89 @@
+"""Which library roots may hold photos without their ~1600 px preview, so ``index`` checks previews photo by
+photo only where some may be missing.
+
+The default ``index`` writes each decoded photo's preview from its own decode, so after it every photo it
+touched has one; checking every photo of the folder again (one catalog row and a cache lookup each) made
+adding one photo to a 50,000-photo library cost seconds. A run that leaves decoded photos without a preview
+(``--no-previews``, thumbnails off, a cache that could not be written, a preview pass stopped early) records a
+*backlog* for their root here: one ``catalog_settings`` row, ``index_previews_pending:<root id>``, whose value
+is a fresh token. The next default ``index`` of that root checks all its photos (``previews.previews_after_index``)
+and, once that pass is complete, settles the backlog, deleting the row only if its token is still the one read
+before the pass: a backlog recorded meanwhile by another process stays.
+
+Previews the cache drops to keep within its size budget are not a backlog: they are made again when shown
+(re-making them all after each index would only push others out). ``index --full`` checks everything anyway.
+
+Plain Core statements on the table: no ORM mapper needs configuring for them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from artimuse_desktop.catalog.db import Catalog
+
+_PREFIX = "index_previews_pending:"
+
+
+def _key(root_id: int) -> str:
+    return f"{_PREFIX}{root_id}"
+
+
+def note_backlog(catalog: Catalog, root_ids: Iterable[int]) -> None:
+    """Record that these roots may hold photos without a preview (a new token each time)."""
+    ids = set(root_ids)
+    if ids:
+        with catalog.write() as session:
+            note_in(session, catalog.dialect, ids)
+
+
+def note_in(session: Session, dialect_name: str, root_ids: Iterable[int]) -> None:
+    """``note_backlog`` inside the caller's transaction (the indexer's: with the rows that lack previews)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from artimuse_desktop.catalog.models import CatalogSetting
+
+    keys = sorted({_key(int(root_id)) for root_id in root_ids})
+    if not keys:
+        return
+    dialect: Any = postgresql if dialect_name == "postgresql" else sqlite
+    stmt = dialect.insert(CatalogSetting.__table__)
+    stmt = stmt.on_conflict_do_update(index_elements=["key"], set_={"value": stmt.excluded.value})
+    token = f"{time.time_ns()}"
+    session.execute(stmt, [{"key": key, "value": token} for key in keys])
+
+
+def pending_backlog(catalog: Catalog) -> dict[int, str]:
+    """Root id -> token of every root with a backlog."""
+    from sqlalchemy import select
+
+    from artimuse_desktop.catalog.models import CatalogSetting
+
+    table = CatalogSetting.__table__
+    found: dict[int, str] = {}
+    with catalog.read() as session:
+        rows = session.execute(select(table.c.key, table.c.value).where(table.c.key.startswith(_PREFIX)))
+        for key, value in rows:
+            suffix = str(key)[len(_PREFIX) :]
+            if suffix.isdigit():
+                found[int(suffix)] = str(value or "")
+    return found
+
+
+def settle_backlog(catalog: Catalog, read: Mapping[int, str]) -> None:
+    """Forget the backlogs in ``read`` (as ``pending_backlog`` gave them) unless recorded again since."""
+    if not read:
+        return
+    from sqlalchemy import Table, delete
+
+    from artimuse_desktop.catalog.models import CatalogSetting
+
+    table = cast(Table, CatalogSetting.__table__)
+    with catalog.write() as session:
+        for root_id, token in read.items():
+            session.execute(delete(table).where(table.c.key == _key(root_id), table.c.value == token))
