@@ -11,7 +11,9 @@ real layer counts, widths, heads, vocabulary 151,674 and config keys, random wei
 safetensors) into a temporary folder (``--workdir`` keeps and reuses it: writing 16 GB takes minutes), then:
 
 * ``models add`` in a child process (``add_s``, ``add_peak_rss_gb``: that process's own peak RSS);
-* loads it with ``ArtiMuseBackend`` as the app does (``load_s``), ``--dtype`` 8bit/4bit meaning ``--quantize``;
+* loads it with ``ArtiMuseBackend`` as the app does (``load_s``), ``--dtype`` 8bit/4bit meaning ``--quantize``
+  (on a CPU ``quantized_cache`` says whether the quantised layers were read from the model store's cache or
+  quantised and ``written`` there: with ``--workdir`` a second run reads what the first wrote);
 * scores ``--photos`` real-size JPEGs (6000x4000 by default) with ``prepare`` + ``score_batch``
   (``prepare_s_per_photo``: decode + preprocess; ``score_s_per_photo``: the model part) and the same pixels
   through a bare ``model(...)`` forward pass (``bare_forward_s_per_photo``, ``app_vs_bare``);
@@ -252,9 +254,14 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
 
     backend: Any = create_backend(f"artimuse:{MODEL_NAME}")
     quantize = args.dtype if args.dtype in ("8bit", "4bit") else None
+    caches = backend.entry.path / ".quantized"  # the quantised layers, cached by the first quantised load
+    cached_before = bool(quantize) and any(caches.glob(f"{quantize}-*.safetensors"))
     started = time.perf_counter()
     backend.load(args.device, quantize=quantize, dtype=None if quantize else args.dtype)
     result["load_s"] = round(time.perf_counter() - started, 1)
+    if quantize and args.device == "cpu":
+        written = any(caches.glob(f"{quantize}-*.safetensors"))
+        result["quantized_cache"] = "read" if cached_before else "written" if written else "none"
     result["load_rss_gb"] = _rss_gb()
     result["version"] = backend.version
     result["threads"] = __import__("torch").get_num_threads()

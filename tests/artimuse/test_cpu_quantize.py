@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from artimuse_desktop.scoring.artimuse.backend import QUANT_VERSION
 from tests.artimuse.conftest import MODEL_NAME
 
 pytestmark = pytest.mark.model
@@ -53,7 +54,7 @@ def test_quantised_model_runs_on_cpu_and_is_another_version(
 ) -> None:
     scores, backend = _scores(tiny_store, monkeypatch, pixel_values, quantize=mode)
     assert np.isfinite(scores).all() and ((scores >= 0) & (scores <= 100)).all()
-    assert backend.version.endswith(f".{mode}") and backend.version != tiny_backend.version
+    assert backend.version.endswith(f".{mode}.q{QUANT_VERSION}") and backend.version != tiny_backend.version
     assert not np.array_equal(scores, float32_scores)  # really quantised
     assert np.abs(scores - float32_scores).max() < QUANTISED_BAR
 
@@ -116,9 +117,9 @@ def test_int8_in_parts_equals_one_matrix(monkeypatch: pytest.MonkeyPatch) -> Non
 
     torch.manual_seed(0)
     weight, bias, x = torch.randn(100, 64), torch.randn(100), torch.randn(3, 5, 64)
-    whole = cpu_quantize._classes()["int8"](weight, bias)
+    whole = cpu_quantize._build("int8", "w", weight, bias)
     monkeypatch.setattr(cpu_quantize, "ROW_BLOCK", 16)
-    parts = cpu_quantize._classes()["int8"](weight, bias)
+    parts = cpu_quantize._build("int8", "w", weight, bias)
     assert len(parts._parts) == 7 and len(whole._parts) == 1
     torch.testing.assert_close(parts(x), whole(x), rtol=0, atol=0)
     assert (whole(x) - torch.nn.functional.linear(x, weight, bias)).abs().max() < 0.1 * x.abs().max() * 8
@@ -132,7 +133,8 @@ def test_int4_matches_its_dequantised_weights() -> None:
 
     torch.manual_seed(0)
     weight, x = torch.randn(32, 128) * 0.05, torch.randn(4, 128)
-    layer = cpu_quantize._classes()["int4"](weight, None, 64)
+    layer = cpu_quantize._classes()["int4"](*cpu_quantize._int4_pack(weight, 64), None, 128)
+    assert layer.group_size == 64
     groups = weight.reshape(32, 2, 64)
     low, high = groups.amin(-1, keepdim=True), groups.amax(-1, keepdim=True)
     scale = (high - low) / 15

@@ -193,14 +193,15 @@ def test_all_eight_attributes_in_one_call_include_the_recorded_ones(
     finally:
         for hook in hooks:
             hook.remove()
-    # the image once; the shared prefix once and the critiques' common text once (one row each); the 8
-    # attribute tails in one pass; then one pass per token for the 8 rows together
+    # the image once; ONE pass over one packed row: the shared prefix and the critiques' common text once,
+    # then the 8 attribute endings; then one pass per token for the 8 rows together
+    rows = [tiny_model.encode(prompts.attribute_query(a, tiny_model.spec.num_image_token)) for a in prompts.ASPECTS]
+    common = prefix.common_prefix(rows)
+    assert common > len(prefix.prefix_ids(tiny_model))
     assert batches[0] == ("vision", 1, 3)
-    assert [b[0] for b in batches[1:]] == ["llm"] * 26
-    assert batches[1][1:] == (1, len(prefix.prefix_ids(tiny_model)))
-    assert batches[2][1] == 1
-    assert all(rows == 8 for _name, rows, _tokens in batches[3:])
-    assert all(tokens == 1 for _name, _rows, tokens in batches[4:])
+    assert [b[0] for b in batches[1:]] == ["llm"] * 24
+    assert batches[1][1:] == (1, common + sum(len(r) - common for r in rows))
+    assert all(rows == 8 and tokens == 1 for _name, rows, tokens in batches[2:])
     assert list(output.texts) == list(prompts.ASPECTS)
     for aspect, ref in expected["images"][image_files[0]]["chat"].items():
         assert output.texts[aspect] == ref["response"]

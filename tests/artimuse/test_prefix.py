@@ -104,11 +104,15 @@ def test_score_through_the_prefix_equals_the_unshared_pass(
     from artimuse_desktop.scoring.artimuse import scorer
 
     holistic = prompts.score_query(tiny_model.spec.num_image_token)
+    unshared_ids = tiny_model.encode(holistic)
     features = tiny_model.image_features(torch.from_numpy(pixel_values))
     unshared = scorer.score_logits(tiny_model, features, [holistic] * 4, [0, 1, 2, 3])
     for index, name in enumerate(image_files):
-        result, shared = scorer.score_with_prefix(tiny_model, pixel_values[index])
-        assert shared.photos == 1
+        with PassCounter(tiny_model) as counter:
+            result, shared = scorer.score_with_prefix(tiny_model, pixel_values[index])
+        # one pass over the whole prompt, as a bare forward (its cache cut back to the prefix)
+        assert [p[1:] for p in counter.passes if p[0] == "llm"] == [(1, len(unshared_ids))]
+        assert shared.photos == 1 and shared.cache.get_seq_length() == shared.length
         np.testing.assert_allclose(result.logits, unshared[index], rtol=0, atol=LOGITS_BAR)
         ref = expected["images"][name]
         np.testing.assert_allclose(result.logits, ref["score_logits"], rtol=0, atol=LOGITS_BAR)
@@ -128,12 +132,17 @@ def test_experimental_rows_of_several_photos_share_their_prefixes(
     texts = [prompts.score_query(n)] + [prompts.experimental_attribute_score_query(a, n) for a in ATTRIBUTES]
     with PassCounter(tiny_model) as counter:
         results = scorer.score_images(tiny_model, pixel_values[:3], experimental_aspects=ATTRIBUTES)
-    # one vision pass; the 3 prefixes in one pass (3 rows), the prompts' common text in another, then 27 tails
+    # one vision pass; the 3 prefixes in one pass (3 rows), the prompts' common text in another, then the
+    # long tails packed PACK_TOKENS at a time: 2 + 2 + 2 + 2 + 1 per photo
     assert counter.count("vision") == 1
     llm = [p for p in counter.passes if p[0] == "llm"]
-    assert [rows for _n, rows, _t in llm] == [3, 3, 27]
+    assert [rows for _n, rows, _t in llm] == [3, 3, 15]
     assert llm[0][2] == len(prefix.prefix_ids(tiny_model))
-    assert llm[2][2] < llm[0][2], "the suffix pass must not prefill the image again"
+    tails = [tiny_model.encode(t)[llm[0][2] :] for t in texts]
+    common = prefix.common_prefix(tails)
+    assert llm[1][2] == common
+    assert llm[2][2] == max(len(a) + len(b) for a, b in zip(tails[:-1:2], tails[1::2], strict=True)) - 2 * common
+    assert llm[2][2] <= prefix.PACK_TOKENS
     features = tiny_model.image_features(torch.from_numpy(pixel_values[:3]))
     unshared = scorer.score_logits(tiny_model, features, texts * 3, [i for i in range(3) for _ in texts])
     scores = scorer.expected_scores(torch.from_numpy(unshared)).tolist()
@@ -194,8 +203,90 @@ def test_rows_that_end_leave_the_batch_and_the_others_go_on_unchanged(
         assert output.finished[aspect]
         assert "".join(fragments[aspect]) == output.texts[aspect]
     assert output.token_ids[aspects[0]] == paths[0][:cut]
-    decode_rows = [rows for n, rows, tokens in counter.passes[4:] if n == "llm" and tokens == 1]
+    decode_rows = [rows for n, rows, tokens in counter.passes if n == "llm" and tokens == 1]
     assert decode_rows[0] == 2 and decode_rows[-1] == 1, decode_rows
+
+
+def test_packed_endings_see_the_prefix_and_themselves_only(
+    tiny_model: Any, expected: dict[str, Any], image_files: list[str], pixel_values: np.ndarray
+) -> None:
+    """All 8 critiques prefilled in one packed row decode exactly as each one prefilled alone, and the two
+    recorded ones as the authors' ``chat()``; the prefix cut from that pass is the prefix prefilled alone."""
+    import torch
+
+    from artimuse_desktop.scoring.artimuse import critique, prefix
+
+    name = image_files[2]
+    with PassCounter(tiny_model) as counter:
+        together = critique.critique_image(tiny_model, pixel_values[2], ATTRIBUTES, max_new_tokens=24)
+    packed = [p for p in counter.passes if p[0] == "llm" and p[2] > 1]
+    assert [rows for _n, rows, _t in packed] == [1], "ONE pass: prefix, common text and the 8 endings"
+    assert together.prefix is not None and together.prefix.length == len(prefix.prefix_ids(tiny_model))
+    shared = prefix.prefill(tiny_model, tiny_model.image_features(_batch(pixel_values[2])))
+    for layer_kept, layer_alone in zip(together.prefix.cache.layers, shared.cache.layers, strict=True):
+        torch.testing.assert_close(layer_kept.keys, layer_alone.keys, rtol=0, atol=1e-5)
+        torch.testing.assert_close(layer_kept.values, layer_alone.values, rtol=0, atol=1e-5)
+    for aspect in ATTRIBUTES:
+        alone = critique.critique_image(tiny_model, None, [aspect], max_new_tokens=24, shared=shared)
+        assert together.token_ids[aspect] == alone.token_ids[aspect], aspect
+        assert together.texts[aspect] == alone.texts[aspect], aspect
+    for aspect, ref in expected["images"][name]["chat"].items():
+        assert together.token_ids[aspect] == ref["new_token_ids"] and together.texts[aspect] == ref["response"]
+
+
+def test_packed_rows_of_unequal_photos_match_the_unshared_pass(tiny_model: Any, pixel_values: np.ndarray) -> None:
+    """Photos with different numbers of prompts: the shorter packed row is padded at its end, unseen."""
+    import torch
+
+    from artimuse_desktop.scoring.artimuse import prefix, scorer
+
+    n = tiny_model.spec.num_image_token
+    texts = [prompts.score_query(n)]
+    texts += [prompts.experimental_attribute_score_query(a, n) for a in ATTRIBUTES[:3]]
+    texts += [prompts.attribute_query(ATTRIBUTES[5], n), prompts.score_query(n)]
+    photos = [1, 1, 0, 1, 0, 1]
+    features = tiny_model.image_features(torch.from_numpy(pixel_values[:2]))
+    shared = prefix.prefill(tiny_model, features)
+    branch = prefix.run_suffixes(tiny_model, shared, texts, photos, all_logits=False, decode=False)
+    assert branch.cache is None
+    unshared = scorer.score_logits(tiny_model, features, texts, photos)
+    np.testing.assert_allclose(branch.last_logits.float().numpy(), unshared, rtol=0, atol=LOGITS_BAR)
+
+
+def test_the_packing_layout() -> None:
+    """Common text once, then every ending; positions restart after the common text; the mask keeps the
+    endings apart and hides the padding."""
+    import torch
+
+    from artimuse_desktop.scoring.artimuse import prefix
+
+    rows = [(5, 6, 7, 8), (5, 6, 9), (5, 6, 7, 1, 2), (5, 6, 3)]
+    chunks = prefix.plan_rows(rows, [0, 0, 0, 1], common=2)
+    assert chunks == [(0, [0, 1, 2]), (1, [3])]
+    assert prefix.plan_rows(rows, [0, 0, 0, 1], common=2, budget=3) == [(0, [0, 1]), (0, [2]), (1, [3])]
+    pack = prefix.pack_suffixes(rows, chunks, common=2, pad=99)
+    assert pack.common == 2 and pack.photos == [0, 1]
+    assert pack.input_ids.tolist() == [[5, 6, 7, 8, 9, 7, 1, 2], [5, 6, 3, 99, 99, 99, 99, 99]]
+    assert pack.segments.tolist() == [[0, 0, 1, 1, 2, 3, 3, 3], [0, 0, 1, -1, -1, -1, -1, -1]]
+    assert pack.positions.tolist()[0] == [0, 1, 2, 3, 2, 2, 3, 4]
+    assert pack.spans == [(2, 4), (4, 5), (5, 8), (2, 3)]
+    assert pack.keep.tolist() == [[3, 4, 7], [2, 2, 2]]
+    assert pack.row_group.tolist() == [0, 0, 0, 1] and pack.row_slot.tolist() == [0, 1, 2, 0]
+    mask = prefix.packed_mask(pack, start=3, dtype=torch.float32)
+    assert mask.shape == (2, 1, 8, 11)
+    seen = (mask[:, 0] == 0).int()
+    assert seen[:, :, :3].all(), "every token sees the prefix"
+    assert seen[0, 6, 3:].tolist() == [1, 1, 0, 0, 0, 1, 1, 0], "ending 3 sees the common text and itself"
+    assert seen[0, 4, 3:].tolist() == [1, 1, 0, 0, 1, 0, 0, 0]
+    assert seen[1, 2, 3:].tolist() == [1, 1, 1, 0, 0, 0, 0, 0]
+    assert not seen[1, :, 6:].any(), "padding is never seen"
+    assert float(mask.min()) == torch.finfo(torch.float32).min
+
+
+def _batch(pixels: np.ndarray) -> Any:
+    import torch
+
+    return torch.from_numpy(pixels).unsqueeze(0)
 
 
 def test_backend_scores_then_critiques_one_photo_with_one_image_encoding(
@@ -220,3 +311,27 @@ def test_backend_scores_then_critiques_one_photo_with_one_image_encoding(
     finally:
         backend.unload()
     assert backend._last_prefix is None  # the kept prefix goes with the model
+
+
+def test_backend_critiques_twice_with_one_image_encoding(
+    use_tiny_store: Path, expected: dict[str, Any], image_files: list[str]
+) -> None:
+    """A critique without a score first keeps the prefix its one pass made; the next critique branches it."""
+    from artimuse_desktop.scoring.registry import create_backend
+    from artimuse_desktop.scoring.types import PhotoInput
+
+    name = image_files[3]
+    chats = expected["images"][name]["chat"]
+    item = PhotoInput(photo_id=3, path=str(FIXTURE_DIR / expected["images"][name]["file"]), fingerprint=name)
+    backend: Any = create_backend("artimuse:tiny")
+    backend.max_new_tokens = 24
+    backend.load("cpu")
+    try:
+        with PassCounter(backend.loaded) as counter:
+            first = backend.critique(item, ["composition", "technical"])
+            again = backend.critique(item, ["technical"])
+        assert counter.count("vision") == 1
+        assert first == {aspect: chat["response"] for aspect, chat in chats.items()}
+        assert again == {"Technical Execution": chats["Technical Execution"]["response"]}
+    finally:
+        backend.unload()

@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 # Bump when a code change can change a score or a critique (prompt changes are caught by the fingerprint).
 CODE_VERSION = 1
+#: Bumped when the quantised arithmetic changes its numbers (2: the score prompt in one pass, not prefix + rest).
+QUANT_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,7 @@ class ArtiMuseBackend:
 
     def _version(self) -> str:
         """Weights checksum + code version + prompt fingerprint (+ quantisation, which moves the numbers)."""
-        suffix = f".{self.quantize}" if self.quantize else ""
+        suffix = f".{self.quantize}.q{QUANT_VERSION}" if self.quantize else ""
         if self.experimental_attribute_scores:
             suffix += ".xattr"  # results then carry attribute scores: a different assessment
         return f"w{self.entry.checksum[:12]}.c{CODE_VERSION}.p{prompts.prompt_fingerprint()}{suffix}"
@@ -226,15 +228,20 @@ class ArtiMuseBackend:
         aspects = list(dict.fromkeys(aspects))
         prepared = self.prepare(item)
         lm = self.loaded
-        return critique.critique_image(
+        key = (id(lm), _pixels_key(prepared.pixel_values))
+        shared = self._remembered_prefix(key)
+        output = critique.critique_image(
             lm,
             prepared.pixel_values,
             aspects,
             on_token=on_token,
             cancel=cancel,
             max_new_tokens=self.critique_length(),
-            shared=self._prefix_for(lm, prepared.pixel_values),
+            shared=shared,
         )
+        if shared is None and output.prefix is not None:
+            self._remember_prefix(key, output.prefix)
+        return output
 
     def critique_length(self) -> int:
         """Most tokens per critique: the one given to this backend, else the user's setting (default 1024)."""
@@ -247,21 +254,12 @@ class ArtiMuseBackend:
 
     # -- one prefix per photo ---------------------------------------------------------------------------------
 
-    def _prefix_for(self, lm: Any, pixel_values: np.ndarray) -> Any:
-        """The photo's prefilled prefix: the one its score just left (same pixels, same model), else a new one."""
-        from artimuse_desktop.scoring.artimuse import prefix
-        from artimuse_desktop.scoring.artimuse.devices import oom_guard
-
-        key = (id(lm), _pixels_key(pixel_values))
+    def _remembered_prefix(self, key: tuple[int, bytes]) -> Any:
+        """The photo's prefilled prefix its score (or an earlier critique) left: same pixels, same model."""
         with self._prefix_lock:
             if self._last_prefix is not None and self._last_prefix[0] == key:
                 return self._last_prefix[1]
-        import torch
-
-        with lm.lock, oom_guard(lm.device, "encoding the photo"):
-            shared = prefix.prefill(lm, lm.image_features(torch.from_numpy(pixel_values).unsqueeze(0)))
-        self._remember_prefix(key, shared)
-        return shared
+        return None
 
     def _remember_prefix(self, key: tuple[int, bytes], shared: Any) -> None:
         """Keep one photo's prefix (tens of MB at 8B): a score followed by its critiques encodes it once."""

@@ -19,17 +19,24 @@ Everything else (norms, attention, residuals) runs in float32; the token embeddi
 from the safetensors shards, quantised and dropped before the next one, so loading never holds a bfloat16
 copy of the model: peak memory is the quantised model plus one tensor. ``lm_head`` is quantised per row, so
 the 101 score-token logits keep their own scales. A quantised model's scores are another model version
-(``backend`` adds the mode to the version string).
+(``backend`` adds the mode to the version string). The integer tensors are cached in the model store
+(``quant_cache``): a later load reads them instead of quantising again (int8 layers are still prepacked for
+the kernel: that layout is not portable).
 """
 
 from __future__ import annotations
 
 import logging
+import math
+import time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from artimuse_desktop.errors import ModelUnavailableError
+from artimuse_desktop.scoring.artimuse import quant_cache
+from artimuse_desktop.scoring.artimuse.quant_cache import CacheKey, CacheReader, CacheUnusable, CacheWriter
 
 log = logging.getLogger(__name__)
 
@@ -117,13 +124,12 @@ def _classes() -> dict[str, type]:
     class Int8Linear(nn.Module):
         """``y = x W^T + b`` with int8 W (per row) and x quantised per call: ``quantized::linear_dynamic``."""
 
-        def __init__(self, weight: Any, bias: Any | None) -> None:
+        def __init__(self, out_features: int, in_features: int, blocks: Iterator[Any], bias: Any | None) -> None:
             super().__init__()
-            self.out_features, self.in_features = _shape(weight)
+            self.out_features, self.in_features = out_features, in_features
             fbias = None if bias is None else _tensor(bias).float().contiguous()
             self._parts = []  # lm_head in parts of ROW_BLOCK rows: packing one holds 3 copies of it at once
-            for start in range(0, self.out_features, ROW_BLOCK):
-                values, scales = _int8_rows(weight[start : start + ROW_BLOCK])
+            for start, (values, scales) in zip(range(0, out_features, ROW_BLOCK), blocks, strict=True):
                 zeros = torch.zeros_like(scales, dtype=torch.long)
                 with warnings.catch_warnings():  # torch 2.13: qint8 tensors deprecated (its int8 kernels take them)
                     warnings.filterwarnings("ignore", message=".*quantized tensor creation functions.*")
@@ -147,21 +153,12 @@ def _classes() -> dict[str, type]:
     class Int4Linear(nn.Module):
         """``y = x W^T + b`` with W in 4-bit groups (``_weight_int4pack_mm_for_cpu``, bf16 activations)."""
 
-        def __init__(self, weight: Any, bias: Any | None, group_size: int) -> None:
+        def __init__(self, packed: Any, scales_and_zeros: Any, bias: Any | None, in_features: int) -> None:
             super().__init__()
-            w = _tensor(weight).to(torch.float32, copy=True)  # a copy: rounded in place below
-            n, k = int(w.shape[0]), int(w.shape[1])
-            self.in_features, self.out_features, self.group_size = k, n, group_size
-            groups = w.reshape(n, k // group_size, group_size)
-            low, high = torch.aminmax(groups, dim=-1, keepdim=True)
-            scale = high.sub_(low).div_(15.0).clamp_(min=1e-8)
-            q = groups.sub_(low).div_(scale).round_().clamp_(0, 15).to(torch.int32).reshape(n, k)
-            del groups, w
-            # the kernel computes (q - 8) * scale + zero, so zero is the value of q = 8
-            zero = low + 8.0 * scale
-            pairs = torch.cat([scale, zero], dim=-1).reshape(n, k // group_size, 2).transpose(0, 1)
-            self.register_buffer("scales_and_zeros", pairs.contiguous().to(torch.bfloat16))
-            self.register_buffer("packed", torch.ops.aten._convert_weight_to_int4pack_for_cpu(q, 8))
+            self.in_features, self.out_features = in_features, int(scales_and_zeros.shape[1])
+            self.group_size = in_features // int(scales_and_zeros.shape[0])
+            self.register_buffer("scales_and_zeros", scales_and_zeros)
+            self.register_buffer("packed", packed)
             self.register_buffer("bias", None if bias is None else _tensor(bias).float().contiguous())
 
         def forward(self, x: Any) -> Any:
@@ -216,39 +213,164 @@ def plan(model: Any, mode: str) -> dict[str, str]:
     return kinds
 
 
-def _build(kind: str, weight: Any, bias: Any | None) -> Any:
+def _int8_blocks(weight: Any, owner: str, sink: CacheWriter | None) -> Iterator[tuple[Any, Any]]:
+    """``weight`` quantised ``ROW_BLOCK`` rows at a time (each block written to the cache as it is made)."""
+    for index, start in enumerate(range(0, _shape(weight)[0], ROW_BLOCK)):
+        values, scales = _int8_rows(weight[start : start + ROW_BLOCK])
+        if sink is not None:
+            sink.add(f"{owner}.qweight.{index}", values)
+            sink.add(f"{owner}.qscale.{index}", scales)
+        yield values, scales
+
+
+def _int4_pack(weight: Any, group_size: int) -> tuple[Any, Any]:
+    """Asymmetric 4-bit groups of ``group_size``: (the kernel's packed weight, bf16 scales and zeros)."""
+    import torch
+
+    w = _tensor(weight).to(torch.float32, copy=True)  # a copy: rounded in place below
+    n, k = int(w.shape[0]), int(w.shape[1])
+    groups = w.reshape(n, k // group_size, group_size)
+    low, high = torch.aminmax(groups, dim=-1, keepdim=True)
+    scale = high.sub_(low).div_(15.0).clamp_(min=1e-8)
+    q = groups.sub_(low).div_(scale).round_().clamp_(0, 15).to(torch.int32).reshape(n, k)
+    del groups, w
+    # the kernel computes (q - 8) * scale + zero, so zero is the value of q = 8
+    zero = low + 8.0 * scale
+    pairs = torch.cat([scale, zero], dim=-1).reshape(n, k // group_size, 2).transpose(0, 1)
+    return torch.ops.aten._convert_weight_to_int4pack_for_cpu(q, 8), pairs.contiguous().to(torch.bfloat16)
+
+
+def _build(kind: str, owner: str, weight: Any, bias: Any | None, sink: CacheWriter | None = None) -> Any:
+    """The quantised module for ``owner`` from its float weight (and the cache's tensors written)."""
     classes = _classes()
+    n, k = _shape(weight)[:2]
+    if sink is not None and bias is not None:
+        sink.add(f"{owner}.bias", _tensor(bias).float().contiguous())
     if kind == "int4":
-        w = _tensor(weight)
-        group = _int4_group(int(w.shape[1]), int(w.shape[0]))
-        return classes["int4"](w, bias, group)
-    return classes["int8"](weight, bias)
+        group = _int4_group(k, n)
+        assert group is not None
+        packed, scales_and_zeros = _int4_pack(weight, group)
+        if sink is not None:
+            sink.add(f"{owner}.packed", packed)
+            sink.add(f"{owner}.scales_and_zeros", scales_and_zeros)
+        return classes["int4"](packed, scales_and_zeros, bias, k)
+    return classes["int8"](n, k, _int8_blocks(weight, owner, sink), bias)
 
 
-def load_quantized(folder: Path, mode: str, attn_implementation: str = "eager") -> Any:
+def _from_cache(kind: str, owner: str, shape: tuple[int, int], has_bias: bool, cache: CacheReader) -> Any:
+    """The quantised module for ``owner`` from the cache's tensors."""
+    classes = _classes()
+    n, k = shape
+    bias = cache.get(f"{owner}.bias") if has_bias else None
+    if kind == "int4":
+        return classes["int4"](cache.get(f"{owner}.packed"), cache.get(f"{owner}.scales_and_zeros"), bias, k)
+    blocks = (
+        (cache.get(f"{owner}.qweight.{i}"), cache.get(f"{owner}.qscale.{i}")) for i in range(math.ceil(n / ROW_BLOCK))
+    )
+    return classes["int8"](n, k, blocks, bias)
+
+
+def cache_layout(model: Any, kinds: dict[str, str]) -> tuple[dict[str, tuple[int, ...] | None], int]:
+    """The cache's tensors (name: shape; None where the kernel decides it) and their bytes, for ``kinds``."""
+    shapes: dict[str, tuple[int, ...] | None] = {}
+    nbytes = 0
+    for owner, kind in kinds.items():
+        linear = model.get_submodule(owner)
+        n, k = int(linear.out_features), int(linear.in_features)
+        if linear.bias is not None:
+            shapes[f"{owner}.bias"] = (n,)
+            nbytes += 4 * n
+        if kind == "int4":
+            group = _int4_group(k, n) or 1
+            shapes[f"{owner}.packed"] = None
+            shapes[f"{owner}.scales_and_zeros"] = (k // group, n, 2)
+            nbytes += n * k // 2 + 4 * n * (k // group)
+            continue
+        for index, start in enumerate(range(0, n, ROW_BLOCK)):
+            rows = min(ROW_BLOCK, n - start)
+            shapes[f"{owner}.qweight.{index}"] = (rows, k)
+            shapes[f"{owner}.qscale.{index}"] = (rows,)
+            nbytes += rows * k + 8 * rows
+    return shapes, nbytes
+
+
+def load_quantized(
+    folder: Path, mode: str, attn_implementation: str = "eager", weights_sha256: str | None = None
+) -> Any:
     """The installed model in ``folder`` as an ``InternVLForConditionalGeneration`` quantised to ``mode``.
 
     Every tensor in the safetensors files must be one the model has, with its shape, and every one the model
-    has must be there: the same refusal ``from_pretrained``'s loading report gives the float path.
+    has must be there: the same refusal ``from_pretrained``'s loading report gives the float path. With
+    ``weights_sha256`` (the model version) the quantised tensors are read from the cache in the model store,
+    or written there as they are made; a cache found unusable halfway is deleted and the load starts over.
     """
     check_supported(mode)
-    return _load(folder, mode, attn_implementation)
+    key = quant_cache.key_for(mode, weights_sha256) if weights_sha256 else None
+    try:
+        return _load(folder, mode, attn_implementation, key)
+    except CacheUnusable as exc:
+        assert key is not None
+        quant_cache.discard(key.path(folder), exc.message)
+        return _load(folder, mode, attn_implementation, key)
 
 
-def _load(folder: Path, mode: str, attn_implementation: str) -> Any:
+def _load(folder: Path, mode: str, attn_implementation: str, key: CacheKey | None) -> Any:
     import torch
-    from safetensors import safe_open
-    from torch import nn
     from transformers import InternVLConfig, InternVLForConditionalGeneration
 
-    from artimuse_desktop.scoring.artimuse.convert.checkpoint_files import find_weight_files
-
+    started = time.perf_counter()
     config = InternVLConfig.from_pretrained(str(folder), local_files_only=True)
     config._attn_implementation = attn_implementation
     with torch.device("meta"):
         model = InternVLForConditionalGeneration._from_config(config, dtype=torch.float32)
-    expected = {name: tuple(t.shape) for name, t in model.state_dict().items()}
     kinds = plan(model, mode)
+    cache: CacheReader | None = None
+    sink: CacheWriter | None = None
+    if key is not None:
+        shapes, nbytes = cache_layout(model, kinds)
+        cache = quant_cache.open_reader(folder, key, shapes)
+        if cache is None:
+            sink = quant_cache.open_writer(folder, key, shapes, nbytes)
+    try:
+        _fill(model, folder, kinds, cache, sink)
+        if sink is not None:
+            try:
+                log.info("quantised %s cached in %s", mode, sink.commit())
+            except (OSError, ValueError) as exc:
+                log.warning("could not write the quantised cache %s: %s", sink.final, exc)
+                sink.abort()
+            sink = None
+    finally:
+        if sink is not None:
+            sink.abort()
+        if cache is not None:
+            cache.close()
+    _rebuild_computed_buffers(model)
+    model.eval()
+    model.requires_grad_(False)
+    how = f"from the cache {cache.path.name}" if cache is not None else "quantised now"
+    int4, int8 = _counts(kinds)
+    log.info(
+        "loaded %s as %s (%s) in %.1f s: %d int4 and %d int8 layers",
+        folder.name,
+        mode,
+        how,
+        time.perf_counter() - started,
+        int4,
+        int8,
+    )
+    return model
+
+
+def _fill(model: Any, folder: Path, kinds: dict[str, str], cache: CacheReader | None, sink: CacheWriter | None) -> None:
+    """Every tensor from the shards (or, for the quantised layers, from ``cache``) into the meta model."""
+    import torch
+    from safetensors import safe_open
+    from torch import nn
+
+    from artimuse_desktop.scoring.artimuse.convert.checkpoint_files import find_weight_files
+
+    expected = {name: tuple(t.shape) for name, t in model.state_dict().items()}
     embedding = "model.language_model.embed_tokens"
     pending: dict[str, dict[str, Any]] = {}
     seen: set[str] = set()
@@ -267,13 +389,18 @@ def _load(folder: Path, mode: str, attn_implementation: str) -> Any:
                     problems.append(f"{key} {list(shape)}" + ("" if key in expected else " (not in the model)"))
                     continue
                 seen.add(key)
-                if owner in kinds:
+                if owner in kinds and cache is not None:
+                    if leaf == "weight":
+                        linear = model.get_submodule(owner)
+                        has_bias = linear.bias is not None
+                        place(owner, _from_cache(kinds[owner], owner, (shape[0], shape[1]), has_bias, cache))
+                elif owner in kinds:
                     parts = pending.setdefault(owner, {})
                     # weights are sliced row block by row block by int8; int4 needs the whole matrix once
                     parts[leaf] = handle.get_slice(key) if kinds[owner] == "int8" else handle.get_tensor(key)
                     linear = model.get_submodule(owner)
                     if "weight" in parts and (linear.bias is None or "bias" in parts):
-                        place(owner, _build(kinds[owner], parts["weight"], parts.get("bias")))
+                        place(owner, _build(kinds[owner], owner, parts["weight"], parts.get("bias"), sink))
                         del pending[owner]
                 elif owner == embedding:
                     place(owner, _classes()["embedding"](handle.get_tensor(key), torch.float32))
@@ -285,9 +412,13 @@ def _load(folder: Path, mode: str, attn_implementation: str) -> Any:
                     else:
                         module._buffers[leaf] = tensor
     missing = sorted(set(expected) - seen)
-    if config.tie_word_embeddings and missing == ["lm_head.weight"]:
+    if model.config.tie_word_embeddings and missing == ["lm_head.weight"]:
         missing = []
-        place("lm_head", _build("int8", model.get_input_embeddings().weight, None))
+        weight = model.get_input_embeddings().weight
+        if cache is not None:
+            place("lm_head", _from_cache("int8", "lm_head", tuple(weight.shape), False, cache))
+        else:
+            place("lm_head", _build("int8", "lm_head", weight, None, sink))
     if missing or problems:
         raise ModelUnavailableError(
             f"the model in {folder} does not match its config: "
@@ -301,11 +432,6 @@ def _load(folder: Path, mode: str, attn_implementation: str) -> Any:
             ),
             hint="remove it and add it again: `artimuse-desktop models remove NAME`",
         )
-    _rebuild_computed_buffers(model)
-    model.eval()
-    model.requires_grad_(False)
-    log.info("quantised %s to %s: %d int4 and %d int8 layers", folder.name, mode, *_counts(kinds))
-    return model
 
 
 def _counts(kinds: dict[str, str]) -> tuple[int, int]:

@@ -1,21 +1,21 @@
 """Expert critiques: all requested attributes of one photo decoded together (greedy), streamed.
 
 The image is encoded once and the prompt part every attribute shares (system turn + image) prefilled once
-(``prefix``); each attribute is one row of the batch that prefills only its own suffix, then all rows decode
-together, a row leaving the batch when it ends. A streamer splits the tokens per row and calls
-``on_token(attribute, fragment)`` as text becomes final; the CancelToken is checked between tokens (and waited
-on while it is paused). The decoding reproduces the authors' ``chat()`` exactly: their slow tokenizer drops
-only ``<|endoftext|>``, ``<|im_start|>`` and ``<|im_end|>`` and keeps every other added token, joins
-byte-level pieces between added tokens, turns invalid UTF-8 into U+FFFD; then the text is cut at
-``<|im_end|>`` and stripped. Streaming never emits text that could still change, so the fragments always add
-up to the final text.
+(``prefix``); the attributes' endings are prefilled together in one packed row after it, then each
+attribute decodes as one row of a batch, a row leaving the batch when it ends. A streamer splits the tokens
+per row and calls ``on_token(attribute, fragment)`` as text becomes final; the CancelToken is checked
+between tokens (and waited on while it is paused). The decoding reproduces the authors' ``chat()`` exactly:
+their slow tokenizer drops only ``<|endoftext|>``, ``<|im_start|>`` and ``<|im_end|>`` and keeps every
+other added token, joins byte-level pieces between added tokens, turns invalid UTF-8 into U+FFFD; then the
+text is cut at ``<|im_end|>`` and stripped. Streaming never emits text that could still change, so the
+fragments always add up to the final text.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -42,6 +42,7 @@ class CritiqueOutput:
     token_ids: dict[str, list[int]]
     finished: dict[str, bool]
     cancelled: bool
+    prefix: Prefix | None = field(default=None, compare=False, repr=False)  # the photo's, made by this call
 
     @property
     def completed(self) -> dict[str, str]:
@@ -195,8 +196,9 @@ def critique_image(
 ) -> CritiqueOutput:
     """Critique one photo (``[3, H, W]`` or ``[1, 3, H, W]``) for each aspect, all rows decoded together.
 
-    The image is encoded and the shared prefix prefilled once (or ``shared``, a one-photo Prefix already
-    prefilled, e.g. by the score, is branched); each aspect prefills only its own suffix.
+    The image is encoded and the prompts go through in one pass, the shared prefix and the common text once
+    and each aspect's ending packed after them (the photo's prefix comes back as ``prefix`` for later
+    prompts); or ``shared``, a one-photo Prefix already prefilled, e.g. by the score, is branched.
     """
     import numpy as np
     import torch
@@ -213,13 +215,22 @@ def critique_image(
     texts = [prompts.attribute_query(a, spec.num_image_token, spec.system_message) for a in aspects]
     decoder = ResponseDecoder(lm.tokenizer, spec.dropped_token_ids)
     streamer = RowStreamer(aspects, decoder, spec.eos_token_id, on_token)
+    made: Prefix | None = None
     with lm.lock, oom_guard(lm.device, f"critiquing {len(aspects)} attributes"):
+        whole = None
         if shared is None:
             tensor = torch.from_numpy(pixel_values) if isinstance(pixel_values, np.ndarray) else pixel_values
             if tensor.ndim == 3:
                 tensor = tensor.unsqueeze(0)
-            shared = prefix.prefill(lm, lm.image_features(tensor))
-        branch = prefix.run_suffixes(lm, shared, texts, [0] * len(aspects))
+            features = lm.image_features(tensor)
+            whole = prefix.run_whole(lm, features, texts)  # image, prefix and endings in one pass
+            if whole is None:  # endings too long for one packed row
+                shared = made = prefix.prefill(lm, features)
+        if whole is not None:
+            branch, made = whole
+        else:
+            assert shared is not None
+            branch = prefix.run_suffixes(lm, shared, texts, [0] * len(aspects))
         rows, hit_eos = greedy_decode(lm, branch, streamer, max_new_tokens, cancel)
     cancelled = bool(cancel is not None and cancel.cancelled)
     result_texts: dict[str, str] = {}
@@ -230,7 +241,7 @@ def critique_image(
         result_ids[aspect] = ids
         result_texts[aspect] = decoder.response(ids)
         finished[aspect] = hit_eos[row] or (len(ids) >= max_new_tokens) or not cancelled
-    return CritiqueOutput(result_texts, result_ids, finished, cancelled)
+    return CritiqueOutput(result_texts, result_ids, finished, cancelled, prefix=made)
 
 
 def check_max_new_tokens(value: Any) -> int:

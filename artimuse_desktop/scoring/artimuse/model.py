@@ -230,7 +230,7 @@ def load_model(
             if quantize is not None and device == "cpu":
                 from artimuse_desktop.scoring.artimuse.cpu_quantize import load_quantized
 
-                model: Any = load_quantized(entry.path, quantize, attn)
+                model: Any = load_quantized(entry.path, quantize, attn, weights_sha256=entry.checksum or None)
                 info: dict[str, Any] = {}
             else:
                 loaded_pair: Any = InternVLForConditionalGeneration.from_pretrained(

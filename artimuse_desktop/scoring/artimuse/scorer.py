@@ -6,7 +6,8 @@ rows are left-padded with an attention mask and position ids that count only rea
 position's logits are computed. The holistic score always uses the authors' prompt unchanged. Optional
 per-attribute scores use an aspect-conditioned variant of that prompt through the same head: the model was not
 trained for that, so those numbers are marked EXPERIMENTAL wherever they appear. Those extra rows share
-their photo's prefilled prefix (``prefix``); ``score_with_prefix`` hands a photo's prefix on to its critiques.
+their photo's prefilled prefix (``prefix``); ``score_with_prefix`` hands a photo's prefix on to its critiques
+(the holistic prompt alone still goes through in one pass, its cache then cut back to the prefix).
 """
 
 from __future__ import annotations
@@ -100,9 +101,35 @@ def score_with_prefix(
         raise ValueError(f"score_with_prefix takes one photo, not {int(tensor.shape[0])}")
     texts, rows = _rows(lm, 1, experimental_aspects)
     with lm.lock, oom_guard(lm.device, "scoring a photo"):
-        shared = prefix.prefill(lm, lm.image_features(tensor))
-        logits = _suffix_logits(lm, shared, texts, rows)
+        features = lm.image_features(tensor)
+        if experimental_aspects:
+            shared = prefix.prefill(lm, features)
+            logits = _suffix_logits(lm, shared, texts, rows)
+        else:  # one pass over the whole prompt, as a bare forward; its prefix's part of the cache is kept
+            logits, shared = _score_keeping_prefix(lm, features, texts[0])
     return _results(logits, 1, experimental_aspects)[0], shared
+
+
+def _score_keeping_prefix(lm: LoadedModel, image_features: Any, text: str) -> tuple[np.ndarray, Prefix]:
+    """The score prompt in one pass with a KV cache, then the cache cut back to the shared prefix: the score
+    costs what a plain forward pass costs (a prefix pass and a suffix pass would read the weights twice)."""
+    import torch
+    from transformers import DynamicCache
+
+    embeds, mask, position_ids = lm.build_inputs([text], image_features, [0])
+    cache = DynamicCache(config=lm.model.config)
+    with torch.inference_mode():
+        output = lm.model(
+            inputs_embeds=embeds,
+            attention_mask=mask,
+            position_ids=position_ids,
+            use_cache=True,
+            logits_to_keep=1,
+            **prefix.cache_argument(lm, cache),
+        )
+        ids = torch.as_tensor(lm.spec.aesthetic_token_ids, device=output.logits.device)
+        logits = output.logits[:, -1, :].index_select(-1, ids).float()
+    return logits.cpu().numpy(), prefix.keep_prefix(lm, lm.encode(text), cache)
 
 
 def _as_batch(pixel_values: Any) -> Any:
@@ -123,7 +150,7 @@ def _rows(lm: LoadedModel, count: int, aspects: Sequence[str]) -> tuple[list[str
 
 
 def _suffix_logits(lm: LoadedModel, shared: Prefix, texts: Sequence[str], rows: Sequence[int]) -> np.ndarray:
-    branch = prefix.run_suffixes(lm, shared, texts, rows, all_logits=False)
+    branch = prefix.run_suffixes(lm, shared, texts, rows, all_logits=False, decode=False)
     result: np.ndarray = branch.last_logits.float().cpu().numpy()
     return result
 
