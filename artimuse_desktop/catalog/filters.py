@@ -362,9 +362,7 @@ def ordered_selects(flt: PhotoFilter, sort: SortSpec, score_model: str, *, cache
     stmt, score, _ = filtered_select(flt, score_model, join_score=key == "score", cached=cached)
     if flt.search and flt.search.strip():  # the matches are found first (full-text indexes), then sorted
         return [stmt.order_by(*order_by(sort, score, score_model, cached=cached))]
-
-    def way(expr: Any) -> Any:
-        return expr.desc() if desc else expr.asc()
+    way = _way(desc)
 
     if key == "captured_at" or (key == "score" and cached):
         column: Any = Photo.captured_at if key == "captured_at" else Photo.score
@@ -376,18 +374,68 @@ def ordered_selects(flt: PhotoFilter, sort: SortSpec, score_model: str, *, cache
         return [stmt.order_by(way(func.lower(Photo.filename)), Photo.id)]
     if key == "rating":
         return [stmt.order_by(way(Photo.rating), Photo.captured_at.is_(None), Photo.captured_at, Photo.id)]
-    if (key.startswith("measure:") and (cached or not _needs_score(flt))) or (key.startswith("attr:") and cached):
+    if sorted_by_value(flt, sort, cached=cached):
         # The photos the filter keeps, as a set the walk over sort_values probes (a row look-up per photo
         # reads a 300,000-row table out of order: seconds); for the grid's default, the few trashed ones.
-        if str(stmt.whereclause) == str(LIVE):
+        if only_live(stmt):
             kept = SortValue.photo_id.not_in(select(Photo.id).where(Photo.status == literal_column("'trashed'")))
         else:
             kept = SortValue.photo_id.in_(stmt)
-        present = (
-            select(SortValue.photo_id)
-            .where(SortValue.key == key, kept)
-            .order_by(way(SortValue.value), SortValue.photo_id)
-        )
+        present = value_order(sort).where(kept)
         has_value = exists().where(SortValue.key == key, SortValue.photo_id == Photo.id)
         return [present, stmt.where(~has_value).order_by(Photo.id)]
     return [stmt.order_by(*order_by(sort, score, score_model, cached=cached))]
+
+
+def _way(desc: bool) -> Any:
+    return lambda expr: expr.desc() if desc else expr.asc()
+
+
+def sorted_by_value(flt: PhotoFilter, sort: SortSpec, *, cached: bool) -> bool:
+    """The sort reads ``sort_values`` in index order: ``ordered_selects`` gives the photos with a value, then
+    (in id order) those without."""
+    if flt.search and flt.search.strip():
+        return False
+    key = sort.key
+    return (key.startswith("measure:") and (cached or not _needs_score(flt))) or (key.startswith("attr:") and cached)
+
+
+def only_live(stmt: Select[Any]) -> bool:
+    """The statement keeps every photo but the trashed ones (the grid's default: no filter)."""
+    return str(stmt.whereclause) == str(LIVE)
+
+
+def value_order(sort: SortSpec) -> Select[Any]:
+    """Every photo with a ``sort.key`` value (trashed ones too), in the sort's order: a covering index walk."""
+    way = _way(sort.descending)
+    return (
+        select(SortValue.photo_id).where(SortValue.key == sort.key).order_by(way(SortValue.value), SortValue.photo_id)
+    )
+
+
+def value_bound(sort: SortSpec, entries: int) -> Select[Any, Any]:
+    """The (value, photo id) of the ``entries``-th photo of ``value_order``: where a bounded walk stops."""
+    way = _way(sort.descending)
+    return (
+        select(SortValue.value, SortValue.photo_id)
+        .where(SortValue.key == sort.key)
+        .order_by(way(SortValue.value), SortValue.photo_id)
+        .offset(entries - 1)
+        .limit(1)
+    )
+
+
+def value_walk(kept: Select[Any], sort: SortSpec, bound: tuple[float, int] | None) -> Select[Any]:
+    """The photos ``kept`` (a ``filtered_select``) keeps that have a ``sort.key`` value, in the sort's order,
+    read by walking the key's index and checking the filter on each photo's row, up to ``bound`` (an entry of
+    the walk, inclusive) when given. With a LIMIT, the walk ends once it has found that many: for a filter
+    that keeps a fifth of 300,000 photos, the first 600 cost 3,000 row checks, where ``photo_id IN (kept)``
+    reads and sorts all 60,000 first."""
+    walk = value_order(sort).where(exists(kept.where(Photo.id == SortValue.photo_id)))
+    if bound is not None:
+        value, photo_id = bound
+        if sort.descending:
+            walk = walk.where(SortValue.value >= value, or_(SortValue.value > value, SortValue.photo_id <= photo_id))
+        else:
+            walk = walk.where(SortValue.value <= value, or_(SortValue.value < value, SortValue.photo_id <= photo_id))
+    return walk

@@ -10,14 +10,23 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, cast, func, select
+from sqlalchemy import Integer, and_, case, cast, func, select, text
 from sqlalchemy.orm import Session
 
-from artimuse_desktop.catalog.filters import PhotoFilter, SortSpec, filtered_select, ordered_selects
+from artimuse_desktop.catalog.filters import (
+    PhotoFilter,
+    SortSpec,
+    filtered_select,
+    only_live,
+    ordered_selects,
+    sorted_by_value,
+    value_bound,
+    value_order,
+    value_walk,
+)
 from artimuse_desktop.catalog.models import (
     STATUS_TRASHED,
     Assessment,
-    AttributeScore,
     CatalogSetting,
     MeasureValue,
     Photo,
@@ -27,6 +36,16 @@ from artimuse_desktop.catalog.root_locations import RootMap, root_map
 
 DEFAULT_SCORE_MODEL = "technical"
 SCORE_MODEL_KEY = "score_model"
+#: A sort by an attribute or measure under a filter: the first rows walk at most this many index entries (a
+#: few milliseconds) before the filter's photos are read as a set instead (a filter that keeps few photos).
+VALUE_WALK_MOST = 16384
+#: ... and the whole list reads the filter's photos as a set and sorts them below this many, above it every
+#: photo with a value in order less those the filter drops (a 240,000-id index walk, no sort).
+VALUE_SET_MOST = 20000
+#: One photo of a set (look-up, sort) costs about what this many entries of a walk do (measured at 300,000).
+WALK_PER_SET = 2
+#: A page read by offset before the whole list came walks about this many entries at most (50-100 ms).
+VALUE_PAGE_MOST = 32768
 
 
 # --------------------------------------------------------------------------- score model setting
@@ -56,14 +75,21 @@ def photo_ids(
     score_model: str | None = None,
     limit: int | None = None,
     offset: int = 0,
+    counts: tuple[int, int] | None = None,
 ) -> list[int]:
-    """Ids in display order: the GUI keeps this list and fetches records for the visible rows only."""
+    """Ids in display order: the GUI keeps this list and fetches records for the visible rows only.
+
+    ``counts``: (photos the filter keeps, photos in the catalog) when the caller counted them: how the first
+    rows of an attribute or measure sort under a filter are best read (``_walk_values``)."""
     if limit is None and offset == 0:
         ids: list[int] = photo_id_array(session, flt, sort, score_model=score_model).tolist()
         return ids
     statements = _ordered(session, flt, sort, score_model)
     found: list[int] = []
     skip = offset
+    walked = _walk_values(session, flt, sort, score_model, offset + limit, counts) if limit is not None else None
+    if walked is not None:  # the photos with a value: all of them, or the first offset + limit
+        found, skip, statements = walked[offset:], max(0, offset - len(walked)), statements[1:]
     for part in statements:
         if limit is not None and len(found) >= limit:
             break
@@ -78,24 +104,97 @@ def photo_ids(
 
 
 def photo_id_array(
-    session: Session, flt: PhotoFilter | None = None, sort: SortSpec | None = None, *, score_model: str | None = None
+    session: Session,
+    flt: PhotoFilter | None = None,
+    sort: SortSpec | None = None,
+    *,
+    score_model: str | None = None,
+    set_most: int | None = None,
 ) -> Any:
-    """Every id of ``photo_ids`` as an int64 numpy array (the grid's 300,000 ids without 300,000 Python rows)."""
+    """Every id of ``photo_ids`` as an int64 numpy array (the grid's 300,000 ids without 300,000 Python rows).
+    ``set_most``: instead of ``VALUE_SET_MOST``, how many photos an attribute or measure sort under a filter
+    reads as a set and sorts (more: every photo with a value in order, less those the filter drops)."""
     import numpy as np
 
     flt, sort = flt or PhotoFilter(), sort or SortSpec()
-    statements = _ordered(session, flt, sort, score_model)
-    if len(statements) == 2 and sort.key.startswith(("attr:", "measure:")):
+    chosen = get_score_model(session)
+    model = score_model or chosen
+    statements = ordered_selects(flt, sort, model, cached=model == chosen)
+    if sorted_by_value(flt, sort, cached=model == chosen):
         # Those without a value, in id order: every kept id (read off an index in any order) less those
         # with one, by numpy, instead of a probe into sort_values for each of 300,000 photos.
-        present = _all_ids(session, statements[0])
-        chosen = get_score_model(session)
-        model = score_model or chosen
         kept, _, _ = filtered_select(flt, model, cached=model == chosen)
-        absent = np.sort(np.setdiff1d(_all_ids(session, kept), present, assume_unique=True))  # unsorted so far
+        kept_ids = _all_ids(session, kept)
+        if only_live(kept) or len(kept_ids) < (VALUE_SET_MOST if set_most is None else set_most):
+            present = _all_ids(session, statements[0])
+        else:  # every photo with a value in order, less those the filter drops: no 100,000-row sort
+            ordered = _all_ids(session, value_order(sort))
+            present = ordered[np.isin(ordered, kept_ids, assume_unique=True)]
+        absent = np.sort(np.setdiff1d(kept_ids, present, assume_unique=True))  # unsorted so far
         return np.concatenate([present, absent.astype(np.int64, copy=False)])
     parts = [_all_ids(session, part) for part in statements]
     return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+
+
+def walks_values(session: Session, flt: PhotoFilter | None, sort: SortSpec | None, score_model: str | None) -> bool:
+    """The first rows of this view may walk the sort's index checking the filter photo by photo
+    (``filters.value_walk``); whether that pays depends on how many photos the filter keeps (``counts``)."""
+    flt, sort = flt or PhotoFilter(), sort or SortSpec()
+    chosen = get_score_model(session)
+    model = score_model or chosen
+    if not sorted_by_value(flt, sort, cached=model == chosen):
+        return False
+    kept, _, _ = filtered_select(flt, model, cached=model == chosen)
+    return not only_live(kept)  # the grid's default already walks the index (less the few trashed)
+
+
+def _walk_values(
+    session: Session,
+    flt: PhotoFilter | None,
+    sort: SortSpec | None,
+    score_model: str | None,
+    rows: int,
+    counts: tuple[int, int] | None,
+) -> list[int] | None:
+    """The first ``rows`` photos with a value of a ``sort_values`` sort under a filter, by a walk of the key's
+    index checking the filter photo by photo: fewer than ``rows`` when there are no more; None when a set of
+    the filter's photos, sorted, is cheaper (the caller reads that).
+
+    ``counts`` (photos the filter keeps, photos in the catalog) tells what the walk costs: it reads about
+    ``rows * catalog / kept`` entries, the set costs ``kept`` look-ups and a sort of them. The walk is bounded
+    to four times that (or ``VALUE_WALK_MOST`` entries without ``counts``), so a filter whose photos all sort
+    last costs the bound and then the set, never a walk of every entry."""
+    if not walks_values(session, flt, sort, score_model):
+        return None
+    flt, sort = flt or PhotoFilter(), sort or SortSpec()
+    chosen = get_score_model(session)
+    model = score_model or chosen
+    entries = max(VALUE_WALK_MOST, 4 * rows)
+    if counts is not None:
+        kept_count, everyone = counts
+        if not _walk_pays(rows, kept_count, everyone):
+            return None
+        entries = 4 * (rows * everyone // max(kept_count, 1) + 1)
+    kept, _, _ = filtered_select(flt, model, cached=model == chosen)
+    row = session.execute(value_bound(sort, entries)).first()
+    bound = (float(row[0]), int(row[1])) if row is not None else None
+    found = _limited_ids(session, value_walk(kept, sort, bound).limit(rows))
+    return found if len(found) >= rows or bound is None else None
+
+
+def _walk_pays(rows: int, kept: int, everyone: int) -> bool:
+    """Walking about ``rows * everyone / kept`` index entries costs less than looking up and sorting ``kept``."""
+    return kept * kept * WALK_PER_SET >= rows * everyone
+
+
+def page_reach(kept: int, everyone: int) -> int:
+    """How many first rows of a view that ``walks_values`` (``kept`` rows of ``everyone`` photos) a page reads
+    cheaply: a walk of at most ``VALUE_PAGE_MOST`` entries, or any row when the view is small enough to read
+    as a set. A page deeper than that costs about what the whole list does."""
+    if kept < VALUE_SET_MOST:
+        return kept
+    everyone = max(everyone, 1)
+    return min(kept, VALUE_PAGE_MOST * kept // everyone, kept * kept * WALK_PER_SET // everyone)
 
 
 def _ordered(session: Session, flt: PhotoFilter | None, sort: SortSpec | None, score_model: str | None) -> list[Any]:
@@ -320,15 +419,15 @@ def model_names(session: Session) -> list[str]:
 
 
 def attribute_names(session: Session) -> list[str]:
-    """The attributes some current assessment gives a score (what a sort by attribute can order by)."""
-    stmt = (
-        select(AttributeScore.attribute)
-        .join(Assessment, AttributeScore.assessment_id == Assessment.id)
-        .where(Assessment.current.is_(True), AttributeScore.score.is_not(None))
-        .distinct()
-        .order_by(AttributeScore.attribute)
+    """The attributes some current assessment gives a score (what a sort by attribute can order by): the
+    ``attr:`` keys of ``sort_values``, which holds a row exactly where one does (migration 0005), found by
+    hopping from key to key along its index (microseconds; reading 1.8 million scores took 2 s)."""
+    keys = text(
+        'WITH RECURSIVE k(name) AS (SELECT min("key") FROM sort_values WHERE "key" > :start '
+        'UNION ALL SELECT (SELECT min("key") FROM sort_values WHERE "key" > k.name) FROM k WHERE k.name IS NOT NULL) '
+        "SELECT substr(name, 6) FROM k WHERE name LIKE 'attr:%' ORDER BY 1"
     )
-    return list(session.execute(stmt).scalars())
+    return [str(name) for (name,) in session.execute(keys, {"start": "attr:"})]
 
 
 def model_versions(session: Session) -> dict[str, list[str]]:

@@ -5,17 +5,25 @@ Each question has its own ``TaskRunner`` channel with "newest wins", so a burst 
 Stats and the panel are debounced by short timers (many decisions in a row refresh the counts once). Answers
 arrive as signals carrying plain dataclasses from ``catalog.collections``; the window puts them on widgets.
 
-A view change asks the *head* first ("view": the first ``HEAD`` ids and the counts, tens of milliseconds at
-300,000 photos, so the grid shows its first screens and sizes its scroll bar at once), then, side by side, the
-whole ordered id list ("view-full", hundreds of milliseconds, swapped in without a reset) and the score
-histogram ("histogram"), each shown when ready. A view smaller than the head is answered by the head alone. A
-question that is stale before it starts (the user typed on) is skipped. The ids become an ``IdList`` with its
-look-up index built on the worker, so the GUI thread only swaps arrays. The histogram depends on the filter, not
-the sort, so a change of the sort alone reuses the last counts (``forget_histogram`` when the data changed).
+A view change asks the *head* first ("view": the first ``HEAD`` ids and the counts, milliseconds at 300,000
+photos, so the grid shows its first screens and sizes its scroll bar at once), then, side by side, the whole
+ordered id list ("view-full", hundreds of milliseconds, swapped in without a reset) and the score histogram
+("histogram"), each shown when ready. Those two run on threads of their own, so the pool stays free for the
+rows the grid paints meanwhile (pages by offset; one deeper than a cheap walk waits for the whole list) and
+for the next head; a newer view change calls them off (``Interrupt``). The library stats, bursts and duplicate
+groups asked while a view is read wait for it (seconds of work that took the CPU the first screens needed).
+A view smaller than the head is answered by the head alone. A question that is stale before it starts (the
+user typed on) is skipped. The ids become an ``IdList`` with its look-up index built on the worker, so the GUI
+thread only swaps arrays. The histogram depends on the filter, not the sort, so a change of the sort alone
+reuses the last counts (``forget_histogram`` when the data changed), and so does the head: the counts of the
+last one are kept while the catalog's data version stays the same (``CountCache``).
 """
 
 from __future__ import annotations
 
+import logging
+import sqlite3
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -23,6 +31,9 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from artimuse_desktop.catalog.collections import (
+    CalledOff,
+    Interrupt,
+    KnownCounts,
     PhotoDetails,
     Stats,
     ViewHead,
@@ -42,8 +53,44 @@ from artimuse_desktop.catalog.watch import ExternalChanges
 from artimuse_desktop.gui.id_list import IdList
 from artimuse_desktop.gui.tasks import IN_ORDER, TaskRunner
 
+log = logging.getLogger(__name__)
+
 #: How often the window asks whether another process changed the catalog (one PRAGMA: microseconds).
 WATCH_MS = 1500
+#: The longest a histogram waits for its view's whole list before it is read anyway.
+WHOLE_WAIT_S = 30.0
+
+
+class DataVersion:
+    """Whether anything was committed to a SQLite catalog since a moment: ``PRAGMA data_version`` on a
+    connection of our own that never writes changes with every commit of any other connection, this
+    process's too (microseconds, from any thread). None on PostgreSQL: counts there are never reused."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self._lock = threading.Lock()
+        self._connection: sqlite3.Connection | None = None
+        if catalog.path is not None:
+            try:
+                uri = f"{catalog.path.as_uri()}?mode=ro"
+                self._connection = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=5)
+            except sqlite3.Error as exc:  # counted afresh each time then
+                log.info("cannot read the data version of %s: %s", catalog.location, exc)
+
+    def current(self) -> int | None:
+        with self._lock:
+            if self._connection is None:
+                return None
+            try:
+                row = self._connection.execute("PRAGMA data_version").fetchone()
+            except sqlite3.Error:
+                return None
+        return int(row[0]) if row else None
+
+    def close(self) -> None:
+        with self._lock:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
 
 
 @dataclass(frozen=True)
@@ -79,12 +126,57 @@ class LoadedView:
     result: ViewResult
     ids: IdList
     query: ViewQuery
-    page_ids: Callable[[int, int], list[int]] | None = None
+    page_ids: Callable[[int, int], list[int] | None] | None = None
+    data_version: int | None = None  # of the catalog when counted (``DataVersion``), None: not known
 
 
 def _histogram_key(query: ViewQuery) -> ViewQuery:
-    """What the histogram depends on: everything but the sort."""
-    return replace(query, sort=SortSpec())
+    """What the histogram (and a head's row count) depends on: the collection and the filter bar; not the
+    sort, nor bursts collapsed, nor the burst and duplicate members unless the collection is theirs (they are
+    found after the first view: its counts serve the next one)."""
+    bursts, duplicates = query.kind == "bursts", query.kind == "duplicates"
+    return replace(
+        query,
+        sort=SortSpec(),
+        collapse=False,
+        burst_rest=frozenset(),
+        burst_ids=query.burst_ids if bursts else (),
+        duplicate_ids=query.duplicate_ids if duplicates else (),
+    )
+
+
+def _collection_key(query: ViewQuery) -> tuple[Any, ...]:
+    """What the collection's count depends on: the collection, not the filter bar or the sort."""
+    key = _histogram_key(query)
+    return (key.kind, key.value, key.burst_ids, key.duplicate_ids)
+
+
+@dataclass(frozen=True)
+class CountCache:
+    """The counts of the last head, kept until the data changes: a sort change asks no count again, a filter
+    change only the view's (each is 20-50 ms of index walking at 300,000 photos, most of a head's time).
+    Frozen: a worker reads the one it was handed while the GUI thread puts the next in its place."""
+
+    view: tuple[ViewQuery, int] | None = None  # the query without its sort, and its rows
+    collection: tuple[tuple[Any, ...], int] | None = None
+    catalog: int | None = None
+    data_version: int | None = None  # what they were counted at: valid while the catalog's is the same
+
+    def known(self, query: ViewQuery, data_version: int | None) -> KnownCounts:
+        if data_version is None or data_version != self.data_version:
+            return KnownCounts()
+        view, collection = self.view, self.collection
+        return KnownCounts(
+            view[1] if view is not None and view[0] == _histogram_key(query) else None,
+            collection[1] if collection is not None and collection[0] == _collection_key(query) else None,
+            self.catalog,
+        )
+
+    @classmethod
+    def of(cls, loaded: LoadedView, version: int) -> CountCache:
+        result, query = loaded.result, loaded.query
+        view, collection = (_histogram_key(query), len(loaded.ids)), (_collection_key(query), result.collection_total)
+        return cls(view, collection, result.catalog_total, version)
 
 
 @dataclass(frozen=True)
@@ -113,12 +205,22 @@ class ViewLoader(QObject):
         self._last_query: ViewQuery | None = None
         self._panel_id: int | None = None
         self._histogram: tuple[ViewQuery, list[int]] | None = None
+        self._counts = CountCache()
+        self._data = 0  # bumped when the data changed: answers counted before it are not kept
         self._burst_asked = 0
+        self._stats_asked = 0
+        self._stats: Stats | None = None  # the last answer: its names are kept when only counts changed
+        self._names_owed = True  # a full answer (folders, names) was asked and is not in yet
         self._then_histogram: Callable[[], None] | None = None  # asked once the head is in
         self._asked = 0  # bumped by each view change: questions asked for older ones are skipped unstarted
-        self._stats_timer = _single_shot(self, 400, self.refresh_stats)
+        self._interrupt = Interrupt()  # calls off the last view's whole list and histogram
+        self._whole_read = threading.Event()  # set once the last view's whole list is read (or will not be)
+        self._after_head: dict[str, Callable[[], None]] = {}  # background questions held while a head is read
+        self._hold_until: int | None = None  # the view change whose whole list releases them
+        self._stats_timer = _single_shot(self, 400, lambda: self.refresh_stats(names=False))
         self._panel_timer = _single_shot(self, 40, self._load_panel)
         self._watch = ExternalChanges(catalog)
+        self._version = DataVersion(catalog)
         self._watch_timer = QTimer(self)
         self._watch_timer.setInterval(WATCH_MS)
         self._watch_timer.timeout.connect(self._ask_elsewhere)
@@ -132,35 +234,51 @@ class ViewLoader(QObject):
         self._last_query = query
         query = replace(query, duplicate_ids=self.duplicate_ids)
         catalog, last = self.catalog, self._histogram
-        # reuse only when the sort alone changed: the same query again is a request to read everything afresh
+        # reuse only when the sort (or what else it ignores) changed: the same query again reads all afresh
         sort_only = last is not None and last[0] != query and _histogram_key(last[0]) == _histogram_key(query)
         self._asked += 1
-        asked, head = self._asked, self.HEAD
+        self._interrupt.call_off()  # the last view's whole list and histogram: their threads are needed
+        self._interrupt = interrupt = Interrupt()
+        asked, head, data, counts, version = self._asked, self.HEAD, self._data, self._counts, self._version
 
         def current() -> bool:
             return asked == self._asked
 
-        def page_ids(offset: int, limit: int) -> list[int]:
-            return run_view_page(catalog, query, offset, limit)
-
         def first() -> LoadedView | None:
             if not current():
                 return None
-            found: ViewHead = run_view_head(catalog, query, head)
-            counts = ViewResult([], found.collection_total, found.catalog_total, None, found.score_model)
-            return LoadedView(counts, IdList.partial(found.ids, found.count).prepare(), query, page_ids)
+            stamp = version.current()  # before the read: a commit after it makes the next head count again
+            found: ViewHead = run_view_head(catalog, query, head, counts.known(query, stamp))
+            result = ViewResult([], found.collection_total, found.catalog_total, None, found.score_model)
+            shares, reach = (found.count, found.catalog_total), found.page_reach
+
+            def page_ids(offset: int, limit: int) -> list[int] | None:
+                if reach is not None and offset + limit > reach:
+                    return None  # as dear as the whole list, read meanwhile: the rows wait for it
+                return run_view_page(catalog, query, offset, limit, shares)
+
+            ids = IdList.partial(found.ids, found.count).prepare()
+            return LoadedView(result, ids, query, page_ids, stamp)
+
+        self._whole_read = whole_read = threading.Event()  # the histogram waits for the whole list
 
         def whole() -> LoadedView | None:
-            if not current():
-                return None
-            result = run_view_query(catalog, query, histogram=False, as_array=True)
-            return LoadedView(replace(result, ids=[]), IdList(result.ids).prepare(), query)
+            try:
+                if not current():
+                    return None
+                result = run_view_query(catalog, query, histogram=False, as_array=True, interrupt=interrupt)
+                return LoadedView(replace(result, ids=[]), IdList(result.ids).prepare(), query)
+            finally:
+                whole_read.set()
 
         def histogram() -> list[int] | None:
-            return run_view_histogram(catalog, query) if current() else None
+            """After the whole list (read at once, both took the CPU the GUI thread needs to show the head)."""
+            whole_read.wait(WHOLE_WAIT_S)
+            return _unless_called_off(lambda: run_view_histogram(catalog, query, interrupt)) if current() else None
 
         def ask_histogram() -> None:  # after the head: on two cores it would slow the head down 3-6x
-            self.tasks.submit("histogram", histogram, lambda counts: self._histogram_done(query, counts, asked))
+            done = lambda bins: self._histogram_done(query, bins, asked, data)  # noqa: E731
+            self.tasks.submit("histogram", histogram, done, policy=IN_ORDER)
 
         self._then_histogram = None
         if sort_only and last is not None:
@@ -168,10 +286,12 @@ class ViewLoader(QObject):
             self.histogram_loaded.emit(last[1])
         else:
             self._then_histogram = ask_histogram
+        self._hold_until = asked  # (only the newest question's answer or error comes: it releases them)
+        failed = lambda text: self._view_failed("view", text, asked)  # noqa: E731
         if head_possible(query):
-            self.tasks.submit("view", first, lambda loaded: self._head_done(loaded, asked))
+            self.tasks.submit("view", first, lambda loaded: self._head_done(loaded, asked, data), failed)
         else:
-            self.tasks.submit("view", whole, lambda loaded: self._view_done(loaded, asked))
+            self.tasks.submit("view", lambda: _unless_called_off(whole), lambda v: self._whole_done(v, asked), failed)
             self._ask_histogram()
 
     def _ask_histogram(self) -> None:
@@ -179,45 +299,106 @@ class ViewLoader(QObject):
         if then is not None:
             then()
 
-    def _head_done(self, loaded: LoadedView | None, asked: int) -> None:
+    def _view_failed(self, channel: str, text: str, asked: int) -> None:
+        self._release_background(asked)
+        self.tasks.failed.emit(channel, text)
+
+    def _release_background(self, asked: int) -> None:
+        """The view is in (its head and whole list): the questions held back meanwhile are asked (stats,
+        bursts, duplicates: seconds of work at 300,000 photos, Python-heavy, that took the CPU and the GIL
+        the first screens needed)."""
+        if asked != self._hold_until:
+            return
+        self._hold_until = None
+        held, self._after_head = self._after_head, {}
+        for ask in held.values():
+            ask()
+
+    def _hold_for_head(self, name: str, ask: Callable[[], None]) -> None:
+        if self._hold_until is not None:
+            self._after_head[name] = ask
+        else:
+            ask()
+
+    def _head_done(self, loaded: LoadedView | None, asked: int, data: int) -> None:
         if loaded is None or asked != self._asked:  # an answer to an older view change
             return
+        if data == self._data and loaded.data_version is not None:
+            self._counts = CountCache.of(loaded, loaded.data_version)
+        whole_read = self._whole_read
+        if loaded.ids.complete:  # the head was the whole list
+            whole_read.set()
+            self._release_background(asked)
         self._ask_histogram()
         if not loaded.ids.complete:
-            query, catalog = loaded.query, self.catalog
+            query, catalog, interrupt = loaded.query, self.catalog, self._interrupt
 
             def whole() -> LoadedView | None:
-                if asked != self._asked:
-                    return None
-                result = run_view_query(catalog, query, histogram=False, as_array=True, counts=False)
-                return LoadedView(replace(loaded.result, ids=[]), IdList(result.ids).prepare(), query)
+                try:
+                    if asked != self._asked:
+                        return None
+                    result = run_view_query(
+                        catalog, query, histogram=False, as_array=True, counts=False, interrupt=interrupt
+                    )
+                    return LoadedView(replace(loaded.result, ids=[]), IdList(result.ids).prepare(), query)
+                finally:
+                    whole_read.set()
 
-            self.tasks.submit("view-full", whole, lambda whole_view: self._view_done(whole_view, asked))
+            # on a thread of its own (as the histogram): the pool stays free for the rows the grid paints
+            done = lambda whole_view: self._whole_done(whole_view, asked)  # noqa: E731
+            failed = lambda text: self._view_failed("view-full", text, asked)  # noqa: E731
+            self.tasks.submit("view-full", lambda: _unless_called_off(whole), done, failed, policy=IN_ORDER)
         self.view_loaded.emit(loaded)
 
     def forget_histogram(self) -> None:
-        """The data changed: the next view reload bins the scores again."""
+        """The data changed: the next view reload bins the scores and counts the photos again."""
         self._histogram = None
+        self._counts = CountCache()
+        self._data += 1
 
-    def _histogram_done(self, query: ViewQuery, counts: list[int] | None, asked: int) -> None:
+    def _histogram_done(self, query: ViewQuery, counts: list[int] | None, asked: int, data: int) -> None:
         if counts is not None and asked == self._asked:
-            self._histogram = (query, counts)
+            if data == self._data:
+                self._histogram = (query, counts)
             self.histogram_loaded.emit(counts)
+
+    def _whole_done(self, loaded: LoadedView | None, asked: int) -> None:
+        self._release_background(asked)
+        self._view_done(loaded, asked)
 
     def _view_done(self, loaded: LoadedView | None, asked: int) -> None:
         if loaded is not None and asked == self._asked:
             self.view_loaded.emit(loaded)
 
     def schedule_stats(self) -> None:
+        """Decisions changed counts only: the folders and names of the last answer are kept."""
         self._stats_timer.start()
 
-    def refresh_stats(self) -> None:
+    def refresh_stats(self, names: bool = True) -> None:
+        """On a thread of its own (seconds at 300,000 photos: on the pool it kept views waiting), after the
+        view being read; a question already stale when its turn comes is skipped. ``names`` False:
+        the counts alone (the timer's decisions), unless a full answer is still owed."""
+        self._names_owed = self._names_owed or names or self._stats is None
+        keep = None if self._names_owed else self._stats
         self._stats_timer.stop()
+        self._stats_asked += 1
         catalog, burst_ids, duplicates = self.catalog, self.bursts.member_ids, self.duplicate_ids
-        self.tasks.submit("stats", lambda: run_stats(catalog, burst_ids, duplicates), self._stats_done)
+        asked = self._stats_asked
 
-    def _stats_done(self, stats: Stats) -> None:
-        self.stats_loaded.emit(stats)
+        def stats() -> Stats | None:
+            return run_stats(catalog, burst_ids, duplicates, keep) if asked == self._stats_asked else None
+
+        def ask() -> None:
+            self.tasks.submit("stats", stats, lambda answer: self._stats_done(answer, asked), policy=IN_ORDER)
+
+        self._hold_for_head("stats", ask)
+
+    def _stats_done(self, stats: Stats | None, asked: int) -> None:
+        if stats is not None:
+            if asked == self._stats_asked:
+                self._names_owed = False
+            self._stats = stats
+            self.stats_loaded.emit(stats)
 
     def refresh_bursts(self, query: BurstQuery) -> None:
         """Bursts, and the duplicate groups (they change with the same events: indexing, new settings).
@@ -246,8 +427,11 @@ class ViewLoader(QObject):
         def when_current(done: Callable[[Any], None]) -> Callable[[Any], None]:
             return lambda answer: done(answer) if answer is not None and asked == self._burst_asked else None
 
-        self.tasks.submit("bursts", bursts, when_current(self._bursts_found), policy=IN_ORDER)
-        self.tasks.submit("duplicates", duplicates, when_current(self._duplicates_found), policy=IN_ORDER)
+        def ask() -> None:
+            self.tasks.submit("bursts", bursts, when_current(self._bursts_found), policy=IN_ORDER)
+            self.tasks.submit("duplicates", duplicates, when_current(self._duplicates_found), policy=IN_ORDER)
+
+        self._hold_for_head("bursts", ask)
 
     def _duplicates_found(self, ids: tuple[int, ...]) -> None:
         """New members: the counts change, and so does the grid while it shows the "Duplicates" collection."""
@@ -278,9 +462,16 @@ class ViewLoader(QObject):
         self.panel_loaded.emit(details)
 
     def busy(self) -> bool:
-        return self._stats_timer.isActive() or self._panel_timer.isActive()
+        return self._stats_timer.isActive() or self._panel_timer.isActive() or bool(self._after_head)
 
     def stop(self) -> None:
+        """Before the task helper stops: queued questions are skipped, a running whole list is called off."""
+        self._asked += 1
+        self._stats_asked += 1
+        self._burst_asked += 1
+        self._after_head.clear()
+        self._interrupt.call_off()
+        self._whole_read.set()
         self._stats_timer.stop()
         self._panel_timer.stop()
         self._watch_timer.stop()
@@ -288,6 +479,15 @@ class ViewLoader(QObject):
     def close(self) -> None:
         """After the task helper has stopped: no poll can run any more."""
         self._watch.close()
+        self._version.close()
+
+
+def _unless_called_off(ask: Callable[[], Any]) -> Any:
+    """``ask()``, or None when a newer view called it off (``Interrupt``)."""
+    try:
+        return ask()
+    except CalledOff:
+        return None
 
 
 def _single_shot(parent: QObject, msecs: int, slot: Callable[[], None]) -> QTimer:
