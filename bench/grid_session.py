@@ -40,6 +40,37 @@ def rss_mb(field: str = "VmRSS") -> float:
     return 0.0
 
 
+def memory_breakdown(window: Any) -> dict[str, Any]:
+    """RSS by mapping and by allocator (``bench/memory_report.py``, beside this script)."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from memory_report import breakdown
+
+    return breakdown(window)
+
+
+def collections_as_the_window_runs() -> Any:
+    """Garbage collections as ``gui.app.run`` sets them (``gui.gc_pauses``); returns the heap freezer to start
+    with the window, None on trees without it."""
+    try:
+        from artimuse_desktop.gui.gc_pauses import HeapFreezer, calm_collections
+    except ImportError:
+        return None
+    calm_collections()
+    return HeapFreezer
+
+
+def settle_memory() -> None:
+    """Once the window is idle, until its last task has given malloc's free memory back (``gui.tasks``: it
+    trims just after delivering its answer); at once on trees that do not trim."""
+    try:
+        from artimuse_desktop.gui.tasks import FREE_AFTER_BIG_TASKS
+    except ImportError:
+        return
+    pump(FREE_AFTER_BIG_TASKS.settled, timeout=60)
+
+
 class Heartbeat:
     """Ticks every ``HEARTBEAT_MS`` on the GUI thread; ``longest_ms`` is the longest gap minus the period."""
 
@@ -96,23 +127,39 @@ class Session:
         from artimuse_desktop.gui.main_window import MainWindow
         from artimuse_desktop.settings import Settings
 
-        self.catalog = open_catalog(catalog_path)
+        try:  # the catalog and the process as ``gui.app.run`` sets them up (trees since issue 14's memory work)
+            from artimuse_desktop.gui.app import open_window_catalog
+            from artimuse_desktop.gui.tasks import limit_malloc_arenas
+        except ImportError:  # an older tree (``--before``): as it opened the catalog then
+            self.catalog = open_catalog(catalog_path)
+        else:
+            limit_malloc_arenas()
+            self.catalog = open_window_catalog(catalog_path)
+        freezer = collections_as_the_window_runs()
         self.sql_catalog = open_catalog(catalog_path)
         self.heart = Heartbeat()
         self.reloads = 0
         started = time.perf_counter()
         self.window = MainWindow(self.catalog, Settings(score_after_indexing=False), settings_path=tmp / "s.json")
         self.window.view_reloaded.connect(self._reloaded)
+        if freezer is not None:
+            freezer(self.window.is_idle, self.window)
         self.window.resize(1280, 800)
         self.window.show()
+        # the constructor and show() block the GUI thread before any view is asked: startup, told apart
+        self.construct_stall_ms = self.heart.longest_ms()
+        self.heart.reset()
         pump(lambda: self.reloads > 0 and self.view_answered())
         self.window.grid.viewport().repaint()
         self.first_view_ms = (time.perf_counter() - started) * 1000
         self.first_view_whole_ms, _ = self.settle(started)
-        self.first_view_stall_ms = self.heart.longest_ms()
+        self.stall_after_show_ms = self.heart.longest_ms()
+        self.first_view_stall_ms = max(self.construct_stall_ms, self.stall_after_show_ms)
         pump(self.window.is_idle, timeout=900)
+        settle_memory()
         self.rss_start_mb = rss_mb()
         self.rss_start_anon_mb = rss_mb("RssAnon")
+        self.memory_start = memory_breakdown(self.window)
 
     def _reloaded(self) -> None:
         self.reloads += 1
@@ -324,7 +371,13 @@ def run_session(catalog_path: Path, tmp: Path, *, rounds: int = 30, profile: Pat
     w = s.window
     out: dict[str, Any] = {
         "photos": count(w.model),
-        "first view": {"ms": s.first_view_ms, "whole_ms": s.first_view_whole_ms, "stall_ms": s.first_view_stall_ms},
+        "first view": {
+            "ms": s.first_view_ms,
+            "whole_ms": s.first_view_whole_ms,
+            "stall_ms": s.first_view_stall_ms,
+            "construct_stall_ms": s.construct_stall_ms,
+            "stall_after_show_ms": s.stall_after_show_ms,
+        },
         "rss_start_mb": s.rss_start_mb,
         "rss_start_anon_mb": s.rss_start_anon_mb,
     }
@@ -358,8 +411,11 @@ def run_session(catalog_path: Path, tmp: Path, *, rounds: int = 30, profile: Pat
         s.culling_round(rng)
     out["session stall_ms"] = s.heart.longest_ms()
     pump(w.is_idle, timeout=900)
+    settle_memory()
     out["rss_after_mb"] = rss_mb()
     out["rss_after_anon_mb"] = rss_mb("RssAnon")
+    out["memory start"] = s.memory_start
+    out["memory after"] = memory_breakdown(w)
     s.close()
     if profiler:
         profiler.disable()
@@ -369,8 +425,10 @@ def run_session(catalog_path: Path, tmp: Path, *, rounds: int = 30, profile: Pat
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python bench/grid_session.py CATALOG OUT.json [--rounds N]``: one session in a fresh process (its
-    RSS is this window's alone); ``PYTHONPATH`` chooses which source tree is measured."""
+    """``python bench/grid_session.py CATALOG OUT.json [--rounds N] [--profile FILE]``: one session in a fresh
+    process (its RSS is this window's alone); ``PYTHONPATH`` chooses which source tree is measured.
+    ``ARTIMUSE_GRID_PROFILE=DIR`` (through ``bench_gui.py --grid`` too) writes the GUI thread's cProfile stats
+    of each session to DIR/<out>.prof."""
     import argparse
     import json
     import os
@@ -383,6 +441,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--profile", type=Path, default=None)
     args = parser.parse_args(argv)
+    if args.profile is None and os.environ.get("ARTIMUSE_GRID_PROFILE"):  # a folder: one file per session
+        args.profile = Path(os.environ["ARTIMUSE_GRID_PROFILE"]) / f"{args.out.stem}.prof"
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication([])

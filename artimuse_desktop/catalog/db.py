@@ -20,8 +20,9 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,33 +38,61 @@ from artimuse_desktop.errors import CatalogError, CatalogTooNewError
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["Catalog", "head_revision", "open_catalog", "open_catalog_for_reading"]
+__all__ = ["BATCH", "WINDOW", "Catalog", "Tuning", "head_revision", "open_catalog", "open_catalog_for_reading"]
 
 log = logging.getLogger(__name__)
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
-def _set_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")  # durable at checkpoints; WAL keeps the file consistent
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA temp_store=MEMORY")
-    cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB page cache for sorting 100k-photo catalogs
-    cursor.execute("PRAGMA mmap_size=268435456")  # read pages in place rather than copying them
-    cursor.close()
+@dataclass(frozen=True)
+class Tuning:
+    """How SQLite connections to a catalog file use memory, per kind of process.
+
+    ``cache_kib``: each connection's page cache (also the in-memory budget of its sorts); ``mmap_bytes``: how
+    much of the file each connection maps (mapped pages count in the process's resident memory, once per
+    connection); ``pool_size``: connections kept open between uses (more than that are opened for the moment
+    and closed after, and their cache with them). The pool hands out the most recently used connection first,
+    so the next question finds the pages the last one read."""
+
+    cache_kib: int
+    mmap_bytes: int
+    pool_size: int
 
 
-def _set_read_only_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA query_only=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA temp_store=MEMORY")
-    cursor.execute("PRAGMA cache_size=-65536")
-    cursor.execute("PRAGMA mmap_size=268435456")
-    cursor.close()
+#: The command line, the indexer and scoring: whole-catalog scans and big sorts on one or two connections.
+BATCH = Tuning(cache_kib=65536, mmap_bytes=256 * 1024 * 1024, pool_size=5)
+#: The window (``open_catalog(path, tuning=WINDOW)``): a long-lived process whose resident memory counts (issue
+#: 14: 500 MB at 300,000 photos), where several threads each hold a connection. Its questions read indexes
+#: whose pages the operating system's file cache keeps anyway; copying them from there costs microseconds.
+WINDOW = Tuning(cache_kib=16384, mmap_bytes=0, pool_size=2)
+
+
+def _pragmas(tuning: Tuning, *, read_only: bool = False) -> Callable[[Any, Any], None]:
+    """The ``connect`` listener that sets up each new connection."""
+
+    def set_pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        if read_only:
+            cursor.execute("PRAGMA query_only=ON")
+        else:
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")  # durable at checkpoints; WAL keeps the file consistent
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA temp_store=MEMORY")
+        cursor.execute(f"PRAGMA cache_size=-{int(tuning.cache_kib)}")
+        cursor.execute(f"PRAGMA mmap_size={int(tuning.mmap_bytes)}")  # read pages in place rather than copying
+        cursor.close()
+
+    return set_pragmas
+
+
+_set_pragmas = _pragmas(BATCH)  # upgrades always run with the batch settings (they rebuild indexes)
+
+
+def _pool_args(tuning: Tuning) -> dict[str, Any]:
+    return {"pool_size": tuning.pool_size, "max_overflow": 10, "pool_use_lifo": True}
 
 
 def _check_is_sqlite(path: Path) -> None:
@@ -136,14 +165,14 @@ def _reason(exc: BaseException) -> str:
     return " ".join(str(getattr(exc, "orig", None) or exc).split())
 
 
-def _read_only_engine(path: Path) -> Engine:
+def _read_only_engine(path: Path, tuning: Tuning) -> Engine:
     uri = read_only_uri(path)
 
     def connect() -> sqlite3.Connection:
         return sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=30)
 
-    engine = create_engine(f"sqlite:///{path}", creator=connect)
-    event.listen(engine, "connect", _set_read_only_pragmas)
+    engine = create_engine(f"sqlite:///{path}", creator=connect, **_pool_args(tuning))
+    event.listen(engine, "connect", _pragmas(tuning, read_only=True))
     return engine
 
 
@@ -157,7 +186,14 @@ class Catalog:
     refused); ``notices`` holds what the open did that the user should hear of once (where a copy was kept
     before an upgrade)."""
 
-    def __init__(self, path: str | Path | CatalogLocation, *, migrate: bool = True, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        path: str | Path | CatalogLocation,
+        *,
+        migrate: bool = True,
+        read_only: bool = False,
+        tuning: Tuning = BATCH,
+    ) -> None:
         place = parse_location(path)
         self.place = place
         self.location = place.printable
@@ -169,6 +205,7 @@ class Catalog:
         self.backup_path: Path | None = None
         #: PostgreSQL: the server processes of this catalog's pooled connections (``catalog.watch``).
         self.backend_pids: set[int] = set()
+        self.tuning = tuning
         if place.path is None:
             self.read_only_reason = "it was opened for reading only" if read_only else None
             self.engine = _server_engine(place, read_only, self.backend_pids)
@@ -194,7 +231,7 @@ class Catalog:
         _check_is_sqlite(path)
         if read_only:
             self.read_only_reason = why_not_writable(path) or "it was opened for reading only"
-            self.engine = _read_only_engine(path)
+            self.engine = _read_only_engine(path, self.tuning)
             return
         reason = why_not_writable(path)
         if reason is not None:
@@ -203,8 +240,10 @@ class Catalog:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise CatalogError(f"cannot create the folder for the catalog {path}: {exc}") from exc
-        self.engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False, "timeout": 30})
-        event.listen(self.engine, "connect", _set_pragmas)
+        self.engine = create_engine(
+            f"sqlite:///{path}", connect_args={"check_same_thread": False, "timeout": 30}, **_pool_args(self.tuning)
+        )
+        event.listen(self.engine, "connect", _pragmas(self.tuning))
 
     @property
     def read_only(self) -> bool:
@@ -320,9 +359,10 @@ def _resolve(path: str | Path | None) -> CatalogLocation:
     return parse_location(path)
 
 
-def open_catalog(path: str | Path | None = None) -> Catalog:
-    """Open (creating or migrating) the catalog at ``path`` (a file or a PostgreSQL URL), or the default one."""
-    return Catalog(_resolve(path))
+def open_catalog(path: str | Path | None = None, *, tuning: Tuning = BATCH) -> Catalog:
+    """Open (creating or migrating) the catalog at ``path`` (a file or a PostgreSQL URL), or the default one;
+    ``tuning=WINDOW`` for the window's lighter connections (a file's; a server keeps its own cache)."""
+    return Catalog(_resolve(path), tuning=tuning)
 
 
 def open_catalog_for_reading(path: str | Path | None = None) -> Catalog:

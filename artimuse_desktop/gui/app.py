@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QTimer, qInstallMessageHandler
 from PySide6.QtGui import QFileOpenEvent, QFont, QIcon
@@ -20,8 +21,13 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from artimuse_desktop import paths
 from artimuse_desktop import settings as settings_module
+from artimuse_desktop.gui.gc_pauses import HeapFreezer, calm_collections
+from artimuse_desktop.gui.tasks import limit_malloc_arenas
 from artimuse_desktop.gui.theme import THEMES_DIR, apply_theme
 from artimuse_desktop.logfile import LOG_FILE_NAME, file_handler, route_warnings
+
+if TYPE_CHECKING:
+    from artimuse_desktop.catalog.db import Catalog
 
 log = logging.getLogger(__name__)
 
@@ -119,19 +125,28 @@ def create_application() -> QApplication:
     return app
 
 
+def open_window_catalog(path: Path | str) -> Catalog:
+    """The catalog as the window opens it: SQLite connections light on memory (``catalog.db.WINDOW``: a small
+    page cache, no file mapping, two connections kept), where the command line keeps its big ones."""
+    from artimuse_desktop.catalog.db import WINDOW, open_catalog
+
+    return open_catalog(path, tuning=WINDOW)
+
+
 def run(catalog_path: Path | str, open_paths: Sequence[str] = ()) -> int:
     """Open the catalog and run the window until the user quits; returns the exit code."""
+    limit_malloc_arenas()  # before Qt and the pools start their threads
+    calm_collections()  # full garbage collections stop the GUI thread (``gui.gc_pauses``)
     log_file = setup_logging()
     qInstallMessageHandler(_qt_message)
     app = create_application()
     settings = settings_module.load()
     apply_theme(app, settings.theme)
 
-    from artimuse_desktop.catalog.db import open_catalog
     from artimuse_desktop.errors import ArtiMuseError
 
     try:
-        catalog = open_catalog(catalog_path)
+        catalog = open_window_catalog(catalog_path)
     except ArtiMuseError as exc:
         log.error("cannot open catalog %s: %s", catalog_path, exc.user_text())
         if not os.environ.get(EXIT_AFTER_SHOW_ENV):
@@ -144,6 +159,7 @@ def run(catalog_path: Path | str, open_paths: Sequence[str] = ()) -> int:
 
     sys.excepthook = _excepthook
     window = MainWindow(catalog, settings, log_file=log_file)
+    HeapFreezer(window.is_idle, window)
     if os.environ.get(EXIT_AFTER_SHOW_ENV):
         started = time.perf_counter()
 

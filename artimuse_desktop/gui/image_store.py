@@ -2,7 +2,9 @@
 
 One place asks the loader and keeps the results, so the side panel and the loupe showing the same photo decode
 it once, and flipping back and forth between neighbours does not decode again. Full-resolution images are
-large (a 45 MP photo is 180 MB as a pixmap), so only a few are kept (enough for a 4-photo compare).
+large (a 45 MP photo is 180 MB as a pixmap): what the loupe or a compare pane shows is always kept (they hold
+it; ``PixmapLRU`` never drops what something else holds), and of the rest only ``FULL_BYTES`` in all, with
+previews within ``PREVIEW_BYTES`` (issue 14: the window's whole memory should stay within 500 MB).
 """
 
 from __future__ import annotations
@@ -13,6 +15,12 @@ from PySide6.QtGui import QImage, QPixmap
 from artimuse_desktop.catalog.records import PhotoRecord
 from artimuse_desktop.gui.grid_model import PhotoGridModel
 from artimuse_desktop.gui.thumbnail_loader import FULL, GRID, PREVIEW, ImageLoader, ImageRequest, PixmapLRU
+
+#: Previews (1600 px: 7-10 MB each) kept for flipping back and forth; the side panel shows one at a time.
+PREVIEW_BYTES = 96 * 1024 * 1024
+#: Full-resolution images, counting the ones shown (always kept): room for one or two more, to go back to the last
+#: photo at 100 % without decoding it again.
+FULL_BYTES = 256 * 1024 * 1024
 
 
 class ImageStore(QObject):
@@ -27,8 +35,8 @@ class ImageStore(QObject):
         super().__init__(parent)
         self.loader = loader
         self.grid_model = grid_model
-        self._previews = PixmapLRU(160 * 1024 * 1024)
-        self._full = PixmapLRU(640 * 1024 * 1024)
+        self._previews = PixmapLRU(PREVIEW_BYTES)
+        self._full = PixmapLRU(FULL_BYTES)
         self._failures: dict[tuple[int, str], str] = {}
         loader.loaded.connect(self._loaded)
         loader.failed.connect(self._failed)

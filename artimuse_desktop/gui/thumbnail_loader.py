@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -192,21 +194,27 @@ class ImageLoader(QObject):
         with self._lock:
             if self._cache_ready:
                 return self._cache
-            self._cache_ready = True
+            max_bytes = self._cache_max_bytes
+        # Imported and opened outside the queue's lock: the GUI thread's ``request`` takes that lock while it
+        # paints, and the first import (Pillow and its plugins) takes 0.1-0.3 s.
+        try:
+            from artimuse_desktop.imaging.thumbnails import ThumbnailCache
+        except ImportError:
+            log.info("imaging.thumbnails is not available; decoding thumbnails without a disk cache")
+            cache = None
+        else:
             try:
-                from artimuse_desktop.imaging.thumbnails import ThumbnailCache
-            except ImportError:
-                log.info("imaging.thumbnails is not available; decoding thumbnails without a disk cache")
-                return None
-            try:
-                self._cache = (
-                    ThumbnailCache(max_bytes=self._cache_max_bytes) if self._cache_max_bytes else ThumbnailCache()
-                )
+                cache = ThumbnailCache(max_bytes=max_bytes) if max_bytes else ThumbnailCache()
             except TypeError:
-                self._cache = ThumbnailCache()
+                cache = ThumbnailCache()
             except Exception:
                 log.exception("cannot open the thumbnail cache")
-                self._cache = None
+                cache = None
+        with self._lock:
+            if self._cache_max_bytes != max_bytes:  # a new budget came meanwhile: the next load opens it
+                return cache
+            if not self._cache_ready:  # else another pool thread opened it meanwhile
+                self._cache, self._cache_ready = cache, True
             return self._cache
 
     def load(self, request: ImageRequest) -> QImage:
@@ -231,12 +239,30 @@ class ImageLoader(QObject):
 
 
 class PixmapLRU:
-    """QPixmaps by key, bounded by an approximate byte budget (GUI thread only)."""
+    """QPixmaps by key, least recently used dropped first (GUI thread only), bounded in bytes and, where
+    ``visible`` tells which rows are on screen, to ``screens`` screenfuls: what is shown plus a few screens of
+    scrolling back and forth, whatever the budget would allow.
 
-    def __init__(self, max_bytes: int) -> None:
+    A pixmap something else still holds (the loupe's or a compare pane's image) is never dropped: dropping it
+    would free nothing, and asking again for what is shown would decode it again. Its bytes still count, so
+    what is shown leaves less room for what is merely kept."""
+
+    def __init__(
+        self,
+        max_bytes: int,
+        *,
+        visible: Callable[[], tuple[int, int] | None] | None = None,
+        screens: int = 4,
+    ) -> None:
         self.max_bytes = max_bytes
+        self.visible = visible
+        self.screens = screens
         self._items: OrderedDict[Any, QPixmap] = OrderedDict()
         self._bytes = 0
+
+    @property
+    def bytes(self) -> int:
+        return self._bytes
 
     def get(self, key: Any) -> QPixmap | None:
         pixmap = self._items.get(key)
@@ -250,9 +276,31 @@ class PixmapLRU:
             self._bytes -= _pixmap_bytes(old)
         self._items[key] = pixmap
         self._bytes += _pixmap_bytes(pixmap)
-        while self._bytes > self.max_bytes and len(self._items) > 1:
-            _, dropped = self._items.popitem(last=False)
-            self._bytes -= _pixmap_bytes(dropped)
+        self.trim()
+
+    def trim(self) -> None:
+        """Drop the oldest pixmaps nobody else holds while over the byte budget or the screens' worth."""
+        shown = self._on_screen()
+        most = None if shown is None else max(1, shown) * self.screens
+        keep = max(1, shown or 0)  # never below one screenful: its rows are painted right now
+        if self._bytes <= self.max_bytes and (most is None or len(self._items) <= most):
+            return
+        for key in list(self._items):
+            if len(self._items) <= keep or (
+                self._bytes <= self.max_bytes and (most is None or len(self._items) <= most)
+            ):
+                break
+            pixmap = self._items[key]
+            if sys.getrefcount(pixmap) > _HELD_BY_CACHE_ONLY:
+                continue  # shown somewhere: dropping it frees nothing
+            del self._items[key]
+            self._bytes -= _pixmap_bytes(pixmap)
+
+    def _on_screen(self) -> int | None:
+        if self.visible is None:
+            return None
+        rows = self.visible()
+        return None if rows is None else rows[1] - rows[0] + 1
 
     def discard(self, key: Any) -> None:
         old = self._items.pop(key, None)
@@ -268,6 +316,10 @@ class PixmapLRU:
 
     def __len__(self) -> int:
         return len(self._items)
+
+
+#: ``sys.getrefcount`` of a pixmap only this cache holds, read in ``trim``: the dict, the local name, the call.
+_HELD_BY_CACHE_ONLY = 3
 
 
 def _pixmap_bytes(pixmap: QPixmap) -> int:
