@@ -14,6 +14,10 @@ many rows repaint the rows on screen (``visible_rows``) instead of announcing ev
 A view change first shows a *partial* id list (the first screens and the row count, ``IdList.partial``);
 ``complete_ids`` swaps the whole list in when it arrives, with no reset (scroll position, selection and current
 photo stay). A page painted before then whose ids are not known yet is read by offset (``page_ids``).
+
+A decision (``refresh_ids``) marks the cached pages holding those photos stale: the cells keep painting the
+old record until the page is read again off the GUI thread (no blank flash, no SQL on the GUI thread), while
+``record_for_id`` and ``record`` never answer from a stale page.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from artimuse_desktop.catalog.db import Catalog
 from artimuse_desktop.catalog.queries import records_by_ids
 from artimuse_desktop.catalog.records import PhotoRecord
 from artimuse_desktop.formatting import camera_name
-from artimuse_desktop.gui.id_list import IdList, runs
+from artimuse_desktop.gui.id_list import IdList
 from artimuse_desktop.gui.score_help import TECHNICAL, by_text, score_tooltip
 from artimuse_desktop.gui.thumbnail_loader import GRID, ImageLoader, ImageRequest, PixmapLRU
 
@@ -46,8 +50,9 @@ FAILED_ROLE = int(Qt.ItemDataRole.UserRole) + 6  # why the thumbnail could not b
 log = logging.getLogger(__name__)
 
 _Index = QModelIndex | QPersistentModelIndex
-#: ``page_ids(offset, limit)``: the view's ids of those rows (run on a worker, before the whole list is known)
-PageIds = Callable[[int, int], list[int]]
+#: ``page_ids(offset, limit)``: the view's ids of those rows (run on a worker, before the whole list is known);
+#: None: the rows wait for the whole list (reading them alone would cost about as much)
+PageIds = Callable[[int, int], list[int] | None]
 #: ``submit(fn, done, failed)``: run ``fn`` on a worker, then ``done(result)`` or ``failed(text)`` on the GUI thread
 Submit = Callable[[Callable[[], Any], Callable[[Any], None], Callable[[str], None]], object]
 
@@ -57,7 +62,6 @@ class PhotoGridModel(QStandardItemModel):
 
     PAGE = 200
     MAX_PAGES = 40
-    MANY = 256  # more changed rows than this: repaint the visible rows instead of naming each
     records_fetched = Signal(int)  # how many records one page fetch read (tests and diagnostics)
 
     def __init__(
@@ -84,10 +88,15 @@ class PhotoGridModel(QStandardItemModel):
         self._page_in_flight: int | None = None
         self._generation = 0  # bumped by set_ids and refresh_all: older page answers are dropped
         self._pages: OrderedDict[int, dict[int, PhotoRecord]] = OrderedDict()
+        #: cached pages to read again (a decision changed some record), with the refresh that made them stale:
+        #: a read begun before that refresh leaves the page stale
+        self._stale_pages: dict[int, int] = {}
+        self._refreshes = 0
+        self._stale_ids: set[int] = set()  # the changed photos on them: not answered from the cache
         self._score_model: str | None = None
-        self._pixmaps = PixmapLRU(pixmap_budget)
+        self._pixmaps = PixmapLRU(pixmap_budget, visible=lambda: self.visible_rows() if self.visible_rows else None)
         self._failures: dict[int, str] = {}
-        self._burst_counts: dict[int, int] = {}
+        self._burst_counts: Mapping[int, int] = {}
         self._burst_members: frozenset[int] = frozenset()
         self._model_versions: dict[str, list[str]] = {}  # for the tooltips: which version gave a score
         loader.loaded.connect(self._on_loaded)
@@ -103,7 +112,7 @@ class PhotoGridModel(QStandardItemModel):
         self.beginResetModel()
         self._ids = ids if isinstance(ids, IdList) else IdList(ids)
         self._page_ids = page_ids
-        self._pages.clear()
+        self._forget_pages()
         self._wanted.clear()
         self._generation += 1
         if score_model is not None:
@@ -167,6 +176,8 @@ class PhotoGridModel(QStandardItemModel):
         page = self._pages.get(page_no)
         if page is not None:
             self._pages.move_to_end(page_no)
+            if page_no in self._stale_pages:  # painted as it was until read again
+                self._want_page(page_no)
             return page.get(self._ids.at(row) or 0)
         if self._submit is None:
             return self.record(row)
@@ -185,7 +196,8 @@ class PhotoGridModel(QStandardItemModel):
         while self._wanted and self._submit is not None:
             page_no, _ = self._wanted.popitem(last=True)
             first, last = page_no * self.PAGE, (page_no + 1) * self.PAGE - 1
-            if page_no in self._pages or (shown is not None and (last < shown[0] or first > shown[1])):
+            cached = page_no in self._pages and page_no not in self._stale_pages
+            if cached or (shown is not None and (last < shown[0] or first > shown[1])):
                 continue
             self._page_in_flight = page_no
             self._read_page(self._submit, page_no)
@@ -198,6 +210,7 @@ class PhotoGridModel(QStandardItemModel):
         chunk = self._ids.slice(start, stop) if known else []
         page_ids = None if known else self._page_ids
         catalog, model, generation = self.catalog, self._score_model, self._generation
+        stamp = self._stale_pages.get(page_no)
 
         def read() -> tuple[list[int] | None, list[PhotoRecord]]:
             ids = page_ids(start, stop - start) if page_ids is not None else None
@@ -212,7 +225,7 @@ class PhotoGridModel(QStandardItemModel):
                 self._page_in_flight = None
                 self._next_page()
                 return
-            self._page_read(page_no, generation, records)
+            self._page_read(page_no, generation, records, stamp)
 
         def failed(text: str) -> None:  # the cells stay blank; the next paint asks again
             log.warning("cannot read grid page %d: %s", page_no, text)
@@ -220,10 +233,10 @@ class PhotoGridModel(QStandardItemModel):
 
         submit(read, done, failed)
 
-    def _page_read(self, page_no: int, generation: int, records: list[PhotoRecord]) -> None:
+    def _page_read(self, page_no: int, generation: int, records: list[PhotoRecord], stamp: int | None) -> None:
         self._page_in_flight = None
-        if generation == self._generation and page_no not in self._pages:
-            self._store_page(page_no, {r.id: r for r in records})
+        if generation == self._generation and (page_no not in self._pages or page_no in self._stale_pages):
+            self._store_page(page_no, {r.id: r for r in records}, stamp)
             first = page_no * self.PAGE
             last = min(len(self._ids), first + self.PAGE) - 1
             shown = self.visible_rows() if self.visible_rows is not None else None
@@ -238,7 +251,7 @@ class PhotoGridModel(QStandardItemModel):
             return None
         page_no = row // self.PAGE
         page = self._pages.get(page_no)
-        if page is None:
+        if page is None or page_no in self._stale_pages:
             page = self._fetch_page(page_no)
         else:
             self._pages.move_to_end(page_no)
@@ -246,16 +259,18 @@ class PhotoGridModel(QStandardItemModel):
 
     def record_for_id(self, photo_id: int) -> PhotoRecord | None:
         """This photo's record: from a cached page, else read alone (one row, not the 200 of its page)."""
-        row = self.row_of(photo_id)
-        page = self._pages.get(row // self.PAGE) if row is not None else None
-        if page is not None and photo_id in page:
-            return page[photo_id]
+        cached = self.cached_record(photo_id)
+        if cached is not None:
+            return cached
         with self.catalog.read() as session:
             found = records_by_ids(session, [photo_id], score_model=self._score_model)
         return found[0] if found else None
 
     def cached_record(self, photo_id: int) -> PhotoRecord | None:
-        """This photo's record if a page read for painting holds it (never a read on the GUI thread)."""
+        """This photo's record if a page read for painting holds it, up to date (never a read on the GUI
+        thread)."""
+        if photo_id in self._stale_ids:
+            return None
         row = self.row_of(photo_id)
         page = self._pages.get(row // self.PAGE) if row is not None else None
         return page.get(photo_id) if page is not None else None
@@ -265,36 +280,60 @@ class PhotoGridModel(QStandardItemModel):
         if not self._ids.known(start, stop):  # read by offset when painted, or when the whole list comes
             return {}
         chunk = self._ids.slice(start, stop)
+        stamp = self._stale_pages.get(page_no)
         with self.catalog.read() as session:
             page = {r.id: r for r in records_by_ids(session, chunk, score_model=self._score_model)}
-        self._store_page(page_no, page)
+        self._store_page(page_no, page, stamp)
         return page
 
-    def _store_page(self, page_no: int, page: dict[int, PhotoRecord]) -> None:
+    def _store_page(self, page_no: int, page: dict[int, PhotoRecord], stamp: int | None = None) -> None:
+        """Cache a page read; ``stamp``: the page's stale mark when the read began (it stays stale when a
+        decision came during the read)."""
         self._pages[page_no] = page
+        self._pages.move_to_end(page_no)
+        if page_no in self._stale_pages and self._stale_pages[page_no] == stamp:
+            del self._stale_pages[page_no]
+        if self._stale_ids and page_no not in self._stale_pages:
+            self._stale_ids.difference_update(page)
         while len(self._pages) > self.MAX_PAGES:
-            self._pages.popitem(last=False)
+            dropped, _ = self._pages.popitem(last=False)
+            self._stale_pages.pop(dropped, None)
         self.records_fetched.emit(len(page))
 
+    def _forget_pages(self) -> None:
+        self._pages.clear()
+        self._stale_pages.clear()
+        self._stale_ids.clear()
+
     def refresh_ids(self, photo_ids: Iterable[int]) -> None:
-        """Re-read these photos' records (after a decision) and repaint their cells."""
-        wanted = {pid for pid in photo_ids}
-        loaded = {pid: page_no for page_no, page in self._pages.items() for pid in page if pid in wanted}
-        if loaded:
-            with self.catalog.read() as session:
-                fresh = records_by_ids(session, list(loaded), score_model=self._score_model)
-            for record in fresh:
-                self._pages[loaded[record.id]][record.id] = record
-        rows = self._ids.rows_of(list(wanted))
-        if rows.shape[0] > self.MANY:  # one signal for a big batch instead of one per photo
+        """These photos changed (a decision): their cached pages are read again, off the GUI thread when the
+        model has a reader (cells keep their old record until then), and repainted. O(cached pages), whatever
+        the number of photos."""
+        wanted = photo_ids if isinstance(photo_ids, AbstractSet) else set(photo_ids)
+        stale = [page_no for page_no, page in self._pages.items() if not wanted.isdisjoint(page)]
+        if not stale:
+            return
+        if self._submit is None:  # no reader: read them here, as painting does
+            for page_no in stale:
+                self._pages.pop(page_no, None)
+                self._fetch_page(page_no)
             self.repaint_visible()
             return
-        for first, last in runs(rows):
-            self.dataChanged.emit(self.index(first, 0), self.index(last, 0))
+        shown = self.visible_rows() if self.visible_rows is not None else None
+        self._refreshes += 1
+        for page_no in stale:
+            first, last = page_no * self.PAGE, (page_no + 1) * self.PAGE - 1
+            if shown is not None and (last < shown[0] or first > shown[1]):
+                self._pages.pop(page_no, None)  # off screen: read again when painted
+                self._stale_pages.pop(page_no, None)
+                continue
+            self._stale_pages[page_no] = self._refreshes
+            self._stale_ids.update(pid for pid in self._pages[page_no] if pid in wanted)
+            self._want_page(page_no)
 
     def refresh_all(self) -> None:
         """Drop every cached record (scores changed): visible rows are re-read when next painted."""
-        self._pages.clear()
+        self._forget_pages()
         self._generation += 1
         self.repaint_visible()
 
@@ -311,8 +350,9 @@ class PhotoGridModel(QStandardItemModel):
     # ------------------------------------------------------------------ bursts and thumbnails
 
     def set_bursts(self, counts: Mapping[int, int], members: AbstractSet[int]) -> None:
-        """``counts``: best frame id -> frames in its burst; ``members``: the other frames' ids."""
-        self._burst_counts = dict(counts)
+        """``counts``: best frame id -> frames in its burst; ``members``: the other frames' ids (both built on
+        the worker that found the bursts and never changed after: kept, not copied)."""
+        self._burst_counts = counts if isinstance(counts, dict) else dict(counts)
         self._burst_members = frozenset(members)  # no copy when it is one already
         self.repaint_visible()
 

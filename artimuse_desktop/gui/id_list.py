@@ -27,6 +27,12 @@ if TYPE_CHECKING:
     Rows = npt.NDArray[np.intp]
 
 
+#: More wanted ids than this are looked up in one pass over the rows rather than one binary search each.
+MANY_IDS = 4096
+#: The widest id range the one-pass look-up's table (a byte per id) may cover.
+TABLE_SPAN = 64_000_000
+
+
 def _np() -> Any:
     import numpy
 
@@ -165,14 +171,23 @@ class IdList:
         return None
 
     def rows_of(self, photo_ids: Sequence[int] | IdArray) -> Rows:
-        """The rows showing these ids, ascending; ids not shown are left out."""
+        """The rows showing these ids, ascending; ids not shown are left out.
+
+        A few ids: binary search in the sorted index. Many (a selection of everything): one pass over the
+        rows with a lookup table of the wanted ids (3 ms for 300,000 where 300,000 binary searches at random
+        places take 150 ms)."""
         if self._ids is None or not len(photo_ids):
             return empty_rows()
         np = _np()
         wanted = as_id_array(photo_ids)
-        if not self._complete:
-            partial_rows: Rows = np.flatnonzero(np.isin(self._ids, wanted[wanted >= 0]))
-            return partial_rows
+        if not self._complete or wanted.shape[0] > MANY_IDS:
+            wanted = wanted[wanted >= 0]
+            if not wanted.shape[0]:
+                return empty_rows()
+            span = int(wanted.max()) - int(wanted.min())
+            kind = "table" if wanted.shape[0] > MANY_IDS and span < TABLE_SPAN else None
+            scanned: Rows = np.flatnonzero(np.isin(self._ids, wanted, kind=kind))
+            return scanned
         order, ordered = self._index()
         at = np.searchsorted(ordered, wanted)
         at[at >= ordered.shape[0]] = 0
@@ -181,11 +196,28 @@ class IdList:
         return rows
 
     def ids_at(self, rows: Rows) -> list[int]:
-        if self._ids is None or not rows.shape[0]:
-            return []
-        chosen = self._ids[rows]
-        ids: list[int] = (chosen if self._complete else chosen[chosen >= 0]).tolist()
+        ids: list[int] = self.array_at(rows).tolist()
         return ids
+
+    def array_in_runs(self, spans: Iterable[tuple[int, int]]) -> IdArray:
+        """The known ids of these (first, last) runs of rows, in their order: slices, no row array."""
+        if self._ids is None:
+            return as_id_array([])
+        np = _np()
+        parts = [self._ids[max(0, first) : last + 1] for first, last in spans if last >= first]
+        if not parts:
+            return as_id_array([])
+        chosen: IdArray = parts[0].copy() if len(parts) == 1 else np.concatenate(parts)
+        known: IdArray = chosen if self._complete else chosen[chosen >= 0]
+        return known
+
+    def array_at(self, rows: Rows) -> IdArray:
+        """The known ids of these rows as an array (no Python int per photo: a selection of everything)."""
+        if self._ids is None or not rows.shape[0]:
+            return as_id_array([])
+        chosen = self._ids[rows]
+        known: IdArray = chosen if self._complete else chosen[chosen >= 0]
+        return known
 
 
 def runs(rows: Rows) -> list[tuple[int, int]]:

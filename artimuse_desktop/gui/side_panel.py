@@ -28,10 +28,10 @@ from PySide6.QtWidgets import (
 from artimuse_desktop.catalog.collections import PhotoDetails
 from artimuse_desktop.catalog.records import AssessmentRecord, MeasureRecord, PhotoRecord
 from artimuse_desktop.catalog.shown_values import attribute_values
-from artimuse_desktop.formatting import measure_label
 from artimuse_desktop.gui.badges import fit_rect
 from artimuse_desktop.gui.panel_attributes import ABSENT, AttributeRow, AttributeView
-from artimuse_desktop.gui.panel_details import breakable, decision_text, exif_rows, format_measure, measure_detail
+from artimuse_desktop.gui.panel_details import decision_text, exif_rows
+from artimuse_desktop.gui.panel_rows import ExifRows, MeasureRows
 from artimuse_desktop.gui.score_help import by_text, score_tooltip
 from artimuse_desktop.gui.theme import set_role
 from artimuse_desktop.vocabulary import ATTRIBUTES
@@ -194,6 +194,8 @@ class SidePanel(QFrame):
         self.exif_form = QFormLayout()
         self.exif_form.setHorizontalSpacing(10)
         self.exif_form.setVerticalSpacing(2)
+        self.measure_rows = MeasureRows(self.measures_box)  # kept from photo to photo (``panel_rows``)
+        self.exif_rows = ExifRows(self.exif_form)
         self.others = QLabel()
         self.others.setProperty("role", "muted")
         self.others.setWordWrap(True)
@@ -306,44 +308,11 @@ class SidePanel(QFrame):
             self.decisions.setText(decision_text(record))
 
     def _show_measures(self, measures: Sequence[MeasureRecord]) -> None:
-        while self.measures_box.count():
-            item = self.measures_box.takeAt(0)
-            widget = item.widget() if item is not None else None
-            if widget is not None:
-                widget.deleteLater()
         self.no_measures.setVisible(not measures)
-        for measure in measures:
-            row = QWidget()
-            row_layout = QVBoxLayout(row)
-            row_layout.setContentsMargins(0, 2, 0, 2)
-            row_layout.setSpacing(0)
-            top = QHBoxLayout()
-            name = QLabel(measure_label(measure.name))
-            name.setToolTip(f"“{measure.name}” in filters, sorts and CSV columns")
-            name.setWordWrap(True)
-            value = QLabel(format_measure(measure))
-            value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            top.addWidget(name, 1)
-            top.addWidget(value)
-            row_layout.addLayout(top)
-            detail = measure_detail(measure)
-            if detail:
-                note = QLabel(detail)
-                note.setProperty("role", "critique")
-                note.setWordWrap(True)
-                row_layout.addWidget(note)
-            self.measures_box.addWidget(row)
+        self.measure_rows.show_measures(measures)
 
     def _fill_exif(self, rows: Sequence[tuple[str, str]]) -> None:
-        while self.exif_form.rowCount():
-            self.exif_form.removeRow(0)
-        for key, value in rows:
-            label = QLabel(key)
-            label.setProperty("role", "muted")
-            text = QLabel(breakable(value))
-            text.setWordWrap(True)
-            text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            self.exif_form.addRow(label, text)
+        self.exif_rows.show_rows(rows)
 
     # ------------------------------------------------------------------ critique
 

@@ -9,12 +9,15 @@ to the whole list.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from artimuse_desktop.catalog.collections import PhotoDetails, Stats, ViewQuery
 from artimuse_desktop.culling.bursts import burst_note
 from artimuse_desktop.gui.thumbnail_loader import PREVIEW
 from artimuse_desktop.gui.view_loader import BurstQuery, LoadedView
+
+if TYPE_CHECKING:
+    from artimuse_desktop.gui.id_list import IdArray
 
 
 class ViewPresenter:
@@ -22,7 +25,7 @@ class ViewPresenter:
         self.window = window
         self.catalog_total: int | None = None
         self.select_folder_after_stats: str | None = None
-        self._keep_for_whole: tuple[list[int], int | None] | None = None  # selection kept for the whole list
+        self._keep_for_whole: tuple[IdArray, int | None] | None = None  # selection kept for the whole list
         queries = window.queries
         queries.view_loaded.connect(self.view_loaded)
         queries.histogram_loaded.connect(window.filter_bar.histogram.set_counts)
@@ -62,7 +65,7 @@ class ViewPresenter:
         keep_current = (keep[1] if keep is not None else None) or w.current_id()
         self.catalog_total = result.catalog_total
         if not view.ids.equals(w.model.id_list()) or result.score_model != w.model.score_model:
-            keep_selected = keep[0] if keep is not None else w.grid.selected_ids()
+            keep_selected = keep[0] if keep is not None else w.grid.selected_id_array()
             w.model.set_ids(view.ids, result.score_model, view.page_ids)
             restored = w.grid.restore_selection(keep_selected, keep_current)
             if not restored and len(view.ids) and (view.ids.complete or keep_current is None):
