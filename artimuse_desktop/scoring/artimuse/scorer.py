@@ -49,18 +49,23 @@ def expected_scores(logits: Any) -> Any:
     return probs @ weights
 
 
-def score_logits(lm: LoadedModel, image_features: Any, texts: Sequence[str], row_images: Sequence[int]) -> np.ndarray:
-    """One language-model pass over all rows; returns ``[rows, 101]`` float32 score logits."""
+def score_logits(
+    lm: LoadedModel, image_features: Any, texts: Sequence[str], row_images: Sequence[int], cache: Any = None
+) -> np.ndarray:
+    """One language-model pass over all rows; returns ``[rows, 101]`` float32 score logits. With ``cache`` (a
+    transformers ``DynamicCache``) the pass also fills it; without, no KV cache is kept at all."""
     import torch
 
     embeds, mask, position_ids = lm.build_inputs(texts, image_features, row_images)
+    cached = {} if cache is None else prefix.cache_argument(lm, cache)
     with torch.inference_mode():
         output = lm.model(
             inputs_embeds=embeds,
             attention_mask=mask,
             position_ids=position_ids,
-            use_cache=False,
+            use_cache=cache is not None,
             logits_to_keep=1,
+            **cached,
         )
         ids = torch.as_tensor(lm.spec.aesthetic_token_ids, device=output.logits.device)
         logits = output.logits[:, -1, :].index_select(-1, ids).float()
@@ -113,23 +118,11 @@ def score_with_prefix(
 def _score_keeping_prefix(lm: LoadedModel, image_features: Any, text: str) -> tuple[np.ndarray, Prefix]:
     """The score prompt in one pass with a KV cache, then the cache cut back to the shared prefix: the score
     costs what a plain forward pass costs (a prefix pass and a suffix pass would read the weights twice)."""
-    import torch
     from transformers import DynamicCache
 
-    embeds, mask, position_ids = lm.build_inputs([text], image_features, [0])
     cache = DynamicCache(config=lm.model.config)
-    with torch.inference_mode():
-        output = lm.model(
-            inputs_embeds=embeds,
-            attention_mask=mask,
-            position_ids=position_ids,
-            use_cache=True,
-            logits_to_keep=1,
-            **prefix.cache_argument(lm, cache),
-        )
-        ids = torch.as_tensor(lm.spec.aesthetic_token_ids, device=output.logits.device)
-        logits = output.logits[:, -1, :].index_select(-1, ids).float()
-    return logits.cpu().numpy(), prefix.keep_prefix(lm, lm.encode(text), cache)
+    logits = score_logits(lm, image_features, [text], [0], cache=cache)
+    return logits, prefix.keep_prefix(lm, lm.encode(text), cache)
 
 
 def _as_batch(pixel_values: Any) -> Any:
