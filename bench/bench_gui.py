@@ -108,7 +108,7 @@ def timed(fn: Callable[[], Any], runs: int) -> tuple[float, float, Any]:
 
 
 def bench_queries(path: Path, runs: int) -> list[dict[str, Any]]:
-    from artimuse_desktop.catalog import queries
+    from artimuse_desktop.catalog import library_stats, queries
     from artimuse_desktop.catalog.collections import ViewQuery, run_stats, run_view_query
     from artimuse_desktop.catalog.db import open_catalog
     from artimuse_desktop.catalog.filters import PhotoFilter, SortSpec
@@ -158,12 +158,12 @@ def bench_queries(path: Path, runs: int) -> list[dict[str, Any]]:
     query("ids: search 'IMG_0123'", lambda s: queries.photo_ids(s, PhotoFilter(search="IMG_0123"), SortSpec()))
     query("ids: folder 2016", lambda s: queries.photo_ids(s, PhotoFilter(folder="/photos/archive/2016"), SortSpec()))
     query("count: rating ≥ 1", lambda s: queries.count_photos(s, rated))
-    query("histogram: score values, all", lambda s: queries.score_values(s))
-    query("Top 10 % threshold", lambda s: queries.score_percentile(s, 0.1))
+    query("histogram: score values, all", lambda s: library_stats.score_values(s))
+    query("Top 10 % threshold", lambda s: library_stats.score_percentile(s, 0.1))
     with catalog.read() as session:
         ids = queries.photo_ids(session, None, SortSpec("score", True))
     query("records: one grid page (200)", lambda s: queries.records_by_ids(s, ids[50_000:50_200]))
-    query("folder counts (tree)", lambda s: queries.folder_counts(s))
+    query("folder counts (tree)", lambda s: library_stats.folder_counts(s))
     query("assessments of one photo (panel)", lambda s: queries.assessments_for(s, ids[1234]))
 
     view = ViewQuery("all", None, PhotoFilter(min_rating=1), SortSpec("score", True), False)

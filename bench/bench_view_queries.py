@@ -77,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from artimuse_desktop.catalog.collections import KnownCounts, ViewQuery, run_view_head, run_view_page
     from artimuse_desktop.catalog.db import open_catalog
-    from artimuse_desktop.catalog.queries import count_photos, photo_id_array, photo_ids, score_histogram
+    from artimuse_desktop.catalog.library_stats import score_histogram
+    from artimuse_desktop.catalog.queries import count_photos, photo_id_array, photo_ids
 
     catalog = open_catalog(args.catalog)
     out: dict[str, Any] = {"load": os.getloadavg()[0]}

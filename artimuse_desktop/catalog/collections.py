@@ -6,14 +6,13 @@ other front end (a test, a script, the command line). Every function opens its o
 
 from __future__ import annotations
 
-import contextlib
-import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from artimuse_desktop.catalog.db import Catalog
 from artimuse_desktop.catalog.filters import PhotoFilter, SortSpec
+from artimuse_desktop.catalog.interrupt import Interrupt
 from artimuse_desktop.catalog.models import STATUS_ERROR, STATUS_MISSING, STATUS_OK
 from artimuse_desktop.catalog.records import AssessmentRecord, PhotoRecord
 from artimuse_desktop.vocabulary import Flag
@@ -104,8 +103,8 @@ def collection_filter(
     duplicates are found by ``culling``, a floor above: their ids come in)."""
     from sqlalchemy import or_, select
 
+    from artimuse_desktop.catalog.library_stats import score_percentile
     from artimuse_desktop.catalog.models import Assessment, Photo
-    from artimuse_desktop.catalog.queries import score_percentile
 
     if kind == "picks":
         return PhotoFilter(flags={Flag.PICK})
@@ -199,56 +198,6 @@ class PhotoDetails:
     score_model: str
 
 
-class CalledOff(Exception):
-    """A question was called off (``Interrupt``) before it was answered."""
-
-
-class Interrupt:
-    """Calls a question off from another thread: the view changed again while its whole id list or its
-    histogram was still being read (hundreds of milliseconds each at 300,000 photos, on threads the next view
-    needs). On SQLite the running statement stops at once (``sqlite3.Connection.interrupt``); statements not
-    started yet are never run. The question then raises ``CalledOff``."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._connections: set[Any] = set()
-        self.called_off = False
-
-    def call_off(self) -> None:
-        with self._lock:
-            self.called_off = True
-            for connection in self._connections:
-                connection.interrupt()
-
-    def check(self) -> None:
-        if self.called_off:
-            raise CalledOff
-
-    @contextlib.contextmanager
-    def watching(self, session: Any) -> Iterator[None]:
-        """While the block reads with ``session``, ``call_off`` interrupts it (never once it has left: the
-        connection goes back to the pool)."""
-        import sqlite3
-
-        from sqlalchemy.exc import OperationalError
-
-        connection = session.connection().connection.driver_connection
-        interruptible = isinstance(connection, sqlite3.Connection)
-        with self._lock:
-            if interruptible:
-                self._connections.add(connection)
-        try:
-            self.check()
-            yield
-        except (OperationalError, sqlite3.OperationalError) as exc:
-            if self.called_off:
-                raise CalledOff from exc
-            raise
-        finally:
-            with self._lock:
-                self._connections.discard(connection)
-
-
 def run_view_query(
     catalog: Catalog,
     query: ViewQuery,
@@ -264,7 +213,8 @@ def run_view_query(
     -1, not counted (the view's head counted them). ``interrupt``: may call it off (``CalledOff``)."""
     import numpy as np
 
-    from artimuse_desktop.catalog.queries import count_photos, get_score_model, photo_id_array, score_histogram
+    from artimuse_desktop.catalog.library_stats import score_histogram
+    from artimuse_desktop.catalog.queries import count_photos, get_score_model, photo_id_array
 
     interrupt = interrupt or Interrupt()
     with catalog.read() as session, interrupt.watching(session):
@@ -382,7 +332,8 @@ def run_view_page(
 
 def run_view_histogram(catalog: Catalog, query: ViewQuery, interrupt: Interrupt | None = None) -> list[int]:
     """The binned scores of the view, ignoring its score range (the histogram shows what the range cuts)."""
-    from artimuse_desktop.catalog.queries import get_score_model, score_histogram
+    from artimuse_desktop.catalog.library_stats import score_histogram
+    from artimuse_desktop.catalog.queries import get_score_model
 
     interrupt = interrupt or Interrupt()
     with catalog.read() as session, interrupt.watching(session):
@@ -398,15 +349,14 @@ def run_stats(
 ) -> Stats:
     """The collections' counts, and (unless ``names`` holds them from an earlier answer: decisions change
     counts, never folders or what was scored) the folders' counts and the names the menus offer."""
-    from artimuse_desktop.catalog.queries import (
+    from artimuse_desktop.catalog.library_stats import (
         attribute_names,
-        count_photos,
         folder_counts,
-        get_score_model,
         measure_names,
         model_names,
         model_versions,
     )
+    from artimuse_desktop.catalog.queries import count_photos, get_score_model
 
     with catalog.read() as session:
         model = get_score_model(session)

@@ -283,7 +283,8 @@ def render_table(records: list[Any]) -> str:
 def run(args: argparse.Namespace) -> int:
     from artimuse_desktop.catalog.db import open_catalog_for_reading
     from artimuse_desktop.catalog.filters import SortSpec
-    from artimuse_desktop.catalog.queries import measure_names, query_photos
+    from artimuse_desktop.catalog.library_stats import measure_names
+    from artimuse_desktop.catalog.queries import query_photos
     from artimuse_desktop.catalog.records import PhotoRecord
     from artimuse_desktop.commands.catalog_option import catalog_path
 

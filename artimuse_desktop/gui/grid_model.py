@@ -37,6 +37,7 @@ from artimuse_desktop.catalog.queries import records_by_ids
 from artimuse_desktop.catalog.records import PhotoRecord
 from artimuse_desktop.formatting import camera_name
 from artimuse_desktop.gui.id_list import IdList
+from artimuse_desktop.gui.record_pages import RecordPages
 from artimuse_desktop.gui.score_help import TECHNICAL, by_text, score_tooltip
 from artimuse_desktop.gui.thumbnail_loader import GRID, ImageLoader, ImageRequest, PixmapLRU
 
@@ -87,12 +88,7 @@ class PhotoGridModel(QStandardItemModel):
         self._wanted: OrderedDict[int, None] = OrderedDict()  # pages to read for painting, newest last
         self._page_in_flight: int | None = None
         self._generation = 0  # bumped by set_ids and refresh_all: older page answers are dropped
-        self._pages: OrderedDict[int, dict[int, PhotoRecord]] = OrderedDict()
-        #: cached pages to read again (a decision changed some record), with the refresh that made them stale:
-        #: a read begun before that refresh leaves the page stale
-        self._stale_pages: dict[int, int] = {}
-        self._refreshes = 0
-        self._stale_ids: set[int] = set()  # the changed photos on them: not answered from the cache
+        self._pages = RecordPages(self.MAX_PAGES)
         self._score_model: str | None = None
         self._pixmaps = PixmapLRU(pixmap_budget, visible=lambda: self.visible_rows() if self.visible_rows else None)
         self._failures: dict[int, str] = {}
@@ -112,7 +108,7 @@ class PhotoGridModel(QStandardItemModel):
         self.beginResetModel()
         self._ids = ids if isinstance(ids, IdList) else IdList(ids)
         self._page_ids = page_ids
-        self._forget_pages()
+        self._pages.clear()
         self._wanted.clear()
         self._generation += 1
         if score_model is not None:
@@ -173,10 +169,9 @@ class PhotoGridModel(QStandardItemModel):
         if not 0 <= row < len(self._ids):
             return None
         page_no = row // self.PAGE
-        page = self._pages.get(page_no)
+        page = self._pages.use(page_no)
         if page is not None:
-            self._pages.move_to_end(page_no)
-            if page_no in self._stale_pages:  # painted as it was until read again
+            if self._pages.is_stale(page_no):  # painted as it was until read again
                 self._want_page(page_no)
             return page.get(self._ids.at(row) or 0)
         if self._submit is None:
@@ -196,8 +191,7 @@ class PhotoGridModel(QStandardItemModel):
         while self._wanted and self._submit is not None:
             page_no, _ = self._wanted.popitem(last=True)
             first, last = page_no * self.PAGE, (page_no + 1) * self.PAGE - 1
-            cached = page_no in self._pages and page_no not in self._stale_pages
-            if cached or (shown is not None and (last < shown[0] or first > shown[1])):
+            if self._pages.is_fresh(page_no) or (shown is not None and (last < shown[0] or first > shown[1])):
                 continue
             self._page_in_flight = page_no
             self._read_page(self._submit, page_no)
@@ -210,7 +204,7 @@ class PhotoGridModel(QStandardItemModel):
         chunk = self._ids.slice(start, stop) if known else []
         page_ids = None if known else self._page_ids
         catalog, model, generation = self.catalog, self._score_model, self._generation
-        stamp = self._stale_pages.get(page_no)
+        stamp = self._pages.stamp(page_no)
 
         def read() -> tuple[list[int] | None, list[PhotoRecord]]:
             ids = page_ids(start, stop - start) if page_ids is not None else None
@@ -235,7 +229,7 @@ class PhotoGridModel(QStandardItemModel):
 
     def _page_read(self, page_no: int, generation: int, records: list[PhotoRecord], stamp: int | None) -> None:
         self._page_in_flight = None
-        if generation == self._generation and (page_no not in self._pages or page_no in self._stale_pages):
+        if generation == self._generation and not self._pages.is_fresh(page_no):
             self._store_page(page_no, {r.id: r for r in records}, stamp)
             first = page_no * self.PAGE
             last = min(len(self._ids), first + self.PAGE) - 1
@@ -250,11 +244,9 @@ class PhotoGridModel(QStandardItemModel):
         if not 0 <= row < len(self._ids):
             return None
         page_no = row // self.PAGE
-        page = self._pages.get(page_no)
-        if page is None or page_no in self._stale_pages:
+        page = self._pages.use(page_no) if self._pages.is_fresh(page_no) else None
+        if page is None:
             page = self._fetch_page(page_no)
-        else:
-            self._pages.move_to_end(page_no)
         return page.get(self._ids.at(row) or 0)
 
     def record_for_id(self, photo_id: int) -> PhotoRecord | None:
@@ -269,71 +261,52 @@ class PhotoGridModel(QStandardItemModel):
     def cached_record(self, photo_id: int) -> PhotoRecord | None:
         """This photo's record if a page read for painting holds it, up to date (never a read on the GUI
         thread)."""
-        if photo_id in self._stale_ids:
-            return None
         row = self.row_of(photo_id)
-        page = self._pages.get(row // self.PAGE) if row is not None else None
-        return page.get(photo_id) if page is not None else None
+        return self._pages.record(row // self.PAGE, photo_id) if row is not None else None
 
     def _fetch_page(self, page_no: int) -> dict[int, PhotoRecord]:
         start, stop = page_no * self.PAGE, (page_no + 1) * self.PAGE
         if not self._ids.known(start, stop):  # read by offset when painted, or when the whole list comes
             return {}
         chunk = self._ids.slice(start, stop)
-        stamp = self._stale_pages.get(page_no)
+        stamp = self._pages.stamp(page_no)
         with self.catalog.read() as session:
             page = {r.id: r for r in records_by_ids(session, chunk, score_model=self._score_model)}
         self._store_page(page_no, page, stamp)
         return page
 
     def _store_page(self, page_no: int, page: dict[int, PhotoRecord], stamp: int | None = None) -> None:
-        """Cache a page read; ``stamp``: the page's stale mark when the read began (it stays stale when a
-        decision came during the read)."""
-        self._pages[page_no] = page
-        self._pages.move_to_end(page_no)
-        if page_no in self._stale_pages and self._stale_pages[page_no] == stamp:
-            del self._stale_pages[page_no]
-        if self._stale_ids and page_no not in self._stale_pages:
-            self._stale_ids.difference_update(page)
-        while len(self._pages) > self.MAX_PAGES:
-            dropped, _ = self._pages.popitem(last=False)
-            self._stale_pages.pop(dropped, None)
+        self._pages.store(page_no, page, stamp)
         self.records_fetched.emit(len(page))
-
-    def _forget_pages(self) -> None:
-        self._pages.clear()
-        self._stale_pages.clear()
-        self._stale_ids.clear()
 
     def refresh_ids(self, photo_ids: Iterable[int]) -> None:
         """These photos changed (a decision): their cached pages are read again, off the GUI thread when the
         model has a reader (cells keep their old record until then), and repainted. O(cached pages), whatever
         the number of photos."""
-        wanted = photo_ids if isinstance(photo_ids, AbstractSet) else set(photo_ids)
-        stale = [page_no for page_no, page in self._pages.items() if not wanted.isdisjoint(page)]
+        wanted, stale = self._pages.holding(photo_ids)
         if not stale:
             return
         if self._submit is None:  # no reader: read them here, as painting does
             for page_no in stale:
-                self._pages.pop(page_no, None)
+                self._pages.drop(page_no)
                 self._fetch_page(page_no)
             self.repaint_visible()
             return
         shown = self.visible_rows() if self.visible_rows is not None else None
-        self._refreshes += 1
+        on_screen = []
         for page_no in stale:
             first, last = page_no * self.PAGE, (page_no + 1) * self.PAGE - 1
             if shown is not None and (last < shown[0] or first > shown[1]):
-                self._pages.pop(page_no, None)  # off screen: read again when painted
-                self._stale_pages.pop(page_no, None)
-                continue
-            self._stale_pages[page_no] = self._refreshes
-            self._stale_ids.update(pid for pid in self._pages[page_no] if pid in wanted)
+                self._pages.drop(page_no)  # off screen: read again when painted
+            else:
+                on_screen.append(page_no)
+        self._pages.mark_stale(on_screen, wanted)
+        for page_no in on_screen:
             self._want_page(page_no)
 
     def refresh_all(self) -> None:
         """Drop every cached record (scores changed): visible rows are re-read when next painted."""
-        self._forget_pages()
+        self._pages.clear()
         self._generation += 1
         self.repaint_visible()
 

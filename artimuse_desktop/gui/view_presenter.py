@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from artimuse_desktop.catalog.collections import PhotoDetails, Stats, ViewQuery
 from artimuse_desktop.culling.bursts import burst_note
 from artimuse_desktop.gui.thumbnail_loader import PREVIEW
-from artimuse_desktop.gui.view_loader import BurstQuery, LoadedView
+from artimuse_desktop.gui.view_answers import BurstQuery, LoadedView
 
 if TYPE_CHECKING:
     from artimuse_desktop.gui.id_list import IdArray

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from artimuse_desktop.catalog import Catalog, queries
+from artimuse_desktop.catalog import Catalog, library_stats, queries
 from artimuse_desktop.catalog.filters import PhotoFilter, SortSpec
 from tests.factory import add_assessment, add_photo
 
@@ -135,13 +135,13 @@ def test_counts_histogram_percentile_and_paging(catalog: Catalog, library: dict[
     with catalog.read() as session:
         assert queries.count_photos(session) == 5
         assert queries.count_photos(session, PhotoFilter(min_rating=1)) == 3
-        assert sorted(queries.score_values(session)) == [20, 55, 80]
-        assert queries.score_percentile(session, 0.67) == 55
+        assert sorted(library_stats.score_values(session)) == [20, 55, 80]
+        assert library_stats.score_percentile(session, 0.67) == 55
         page = queries.photo_ids(session, sort=SortSpec("filename"), limit=2, offset=1)
         assert page == [library["b"], library["c"]]
         assert [r.id for r in queries.records_by_ids(session, page[::-1])] == page[::-1]
-        assert queries.measure_names(session) == ["sharpness"]
-        assert dict(queries.folder_counts(session))["/lib/sub"] == 1
+        assert library_stats.measure_names(session) == ["sharpness"]
+        assert dict(library_stats.folder_counts(session))["/lib/sub"] == 1
 
 
 def test_sort_spec_parsing() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import delete, select, update
 
-from artimuse_desktop.catalog import Catalog, queries
+from artimuse_desktop.catalog import Catalog, library_stats, queries
 from artimuse_desktop.catalog.filters import PhotoFilter, SortSpec
 from artimuse_desktop.catalog.models import Assessment, Photo
 from tests.factory import add_assessment, add_photo
@@ -57,4 +57,6 @@ def test_sorting_by_the_chosen_model_and_by_another_agree(catalog: Catalog) -> N
         assert by_cache == by_join == [ids[3], ids[5], ids[0], ids[4], ids[1], ids[2]]
         flt = PhotoFilter(min_score=30)
         assert queries.count_photos(session, flt) == queries.count_photos(session, flt, score_model="other") == 4
-        assert sorted(queries.score_values(session)) == sorted(queries.score_values(session, score_model="other"))
+        assert sorted(library_stats.score_values(session)) == sorted(
+            library_stats.score_values(session, score_model="other")
+        )

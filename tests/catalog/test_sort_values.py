@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, select, update
 
-from artimuse_desktop.catalog import Catalog, queries
+from artimuse_desktop.catalog import Catalog, library_stats, queries
 from artimuse_desktop.catalog.filters import PhotoFilter, SortSpec
 from artimuse_desktop.catalog.models import Assessment, Photo, SortValue
 from artimuse_desktop.catalog.shown_values import attribute_values, technical_measures
@@ -125,7 +125,7 @@ def test_the_histogram_bins_as_numpy_does(catalog: Catalog) -> None:
     for n, score in enumerate(scores):
         add_assessment(catalog, add_photo(catalog, f"/lib/{n}.jpg"), score=score)
     with catalog.read() as session:
-        assert queries.score_histogram(session) == histogram_counts(scores)
+        assert library_stats.score_histogram(session) == histogram_counts(scores)
 
 
 @pytest.mark.sqlite_only

@@ -13,10 +13,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text, update
 
-from artimuse_desktop.catalog import Catalog, queries
+from artimuse_desktop.catalog import Catalog, library_stats, queries
 from artimuse_desktop.catalog.collections import (
-    CalledOff,
-    Interrupt,
     KnownCounts,
     ViewQuery,
     run_view_head,
@@ -25,6 +23,7 @@ from artimuse_desktop.catalog.collections import (
     run_view_query,
 )
 from artimuse_desktop.catalog.filters import PhotoFilter, SortSpec
+from artimuse_desktop.catalog.interrupt import CalledOff, Interrupt
 from artimuse_desktop.catalog.models import Assessment, AttributeScore, Photo, SortValue
 from tests.factory import add_assessment, insert_photos, photo_row, save_scores, score_result, set_score_model
 
@@ -131,7 +130,7 @@ def test_the_attribute_names_are_those_some_current_assessment_scores(catalog: C
             .distinct()
             .order_by(AttributeScore.attribute)
         )
-        assert queries.attribute_names(session) == list(session.execute(rule).scalars()) == ["Balance", ATTRIBUTE]
+        assert library_stats.attribute_names(session) == list(session.execute(rule).scalars()) == ["Balance", ATTRIBUTE]
 
 
 def test_a_question_called_off_before_it_starts_is_not_answered(catalog: Catalog) -> None:
