@@ -24,6 +24,7 @@ import io
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -463,6 +464,10 @@ def _report_one_new(args: argparse.Namespace) -> int:
     )
     for name, timing in best.items():
         print(f"  {name:<20} {timing.wall:.3f} s wall, {timing.cpu:.3f} s CPU")
+    print("  medians (a shared machine's load shows less in them than in single runs):")
+    for name, runs in timings.items():
+        wall, cpu = statistics.median(t.wall for t in runs), statistics.median(t.cpu for t in runs)
+        print(f"  {name:<20} {wall:.3f} s wall, {cpu:.3f} s CPU (median of {len(runs)})")
     for name in trees:
         command, floor = best[f"{name}, command"], best[f"{name}, floor"]
         print(

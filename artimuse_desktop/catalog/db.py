@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DatabaseError, OperationalError, ProgrammingError
 
 from artimuse_desktop.catalog.access import READ_ONLY_HINT, read_only_uri, why_not_writable
@@ -331,6 +331,41 @@ class Catalog:
                 raise
             finally:
                 session.close()
+
+    @contextmanager
+    def connect_read(self) -> Iterator[Connection]:
+        """``read()`` for Core statements (``catalog.tables``): a connection, no ORM imported; nothing is
+        committed."""
+        with self.engine.connect() as connection:
+            try:
+                yield connection
+            finally:
+                connection.rollback()
+
+    @contextmanager
+    def connect_write(self) -> Iterator[Connection]:
+        """``write()`` for Core statements: a transaction on a connection under the one-writer lock; commits on
+        success, rolls back on error. Through a session where this process has made its session factory (its
+        ``after_commit`` listeners then hear of this commit too), else without importing the ORM."""
+        if self.read_only_reason is not None:
+            raise CatalogError(
+                f"cannot write to the catalog {self.location}: {self.read_only_reason}", hint=READ_ONLY_HINT
+            )
+        with self._write_lock:
+            if self._session_factory is not None:  # the ORM is in use here: its commit listeners (``watch``) hear
+                with self.write() as session:
+                    yield session.connection()
+                return
+            with self.engine.connect() as connection:
+                try:
+                    yield connection
+                    connection.commit()
+                except OperationalError as exc:
+                    connection.rollback()
+                    raise CatalogError(f"could not write to the catalog {self.location}: {_reason(exc)}") from exc
+                except BaseException:
+                    connection.rollback()
+                    raise
 
     def integrity_check(self) -> str:
         """``ok``, or what is wrong: SQLite's own check of the file; on PostgreSQL (which checks its pages

@@ -1,4 +1,5 @@
-"""SQLAlchemy 2.0 typed models of the catalog.
+"""SQLAlchemy 2.0 typed models of the catalog, mapped onto the Core tables of ``catalog.tables`` (the one
+definition of the columns, which the indexer uses without the ORM).
 
 Paths are stored as the raw bytes the file system gave us (``PathType``) so that names that are not valid
 UTF-8 survive a round trip; ``filename`` holds a printable copy for display, sorting and search.
@@ -15,70 +16,37 @@ computers that mount the same folder elsewhere record where in ``root_locations`
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    DateTime,
-    Float,
-    ForeignKey,
-    Index,
-    Integer,
-    LargeBinary,
-    String,
-    Text,
-    UniqueConstraint,
+from sqlalchemy.orm import DeclarativeBase, Mapped, relationship
+
+from artimuse_desktop.catalog import tables
+from artimuse_desktop.catalog.tables import (  # noqa: F401  (where the rest of the code has always found them)
+    DECISION_SOURCES,
+    MIGRATION_ONLY_INDEX_PREFIXES,
+    SOURCE_APP,
+    SOURCE_COLUMNS,
+    SOURCE_FILE,
+    SOURCE_SIDECAR,
+    STATUS_ERROR,
+    STATUS_MISSING,
+    STATUS_OK,
+    STATUS_TRASHED,
+    PathType,
 )
-from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-from sqlalchemy.types import TypeDecorator
-
-from artimuse_desktop.vocabulary import Flag
-
-
-class PathType(TypeDecorator[str]):
-    """A file-system path stored losslessly as bytes (``os.fsencode``) and read back as ``str``."""
-
-    impl = LargeBinary
-    cache_ok = True
-
-    def process_bind_param(self, value: Any, dialect: Dialect) -> bytes | None:
-        return None if value is None else os.fsencode(value)
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
-        return None if value is None else os.fsdecode(value)
 
 
 class Base(DeclarativeBase):
-    pass
-
-
-# Photo.status values
-STATUS_OK = "ok"
-STATUS_ERROR = "error"
-STATUS_MISSING = "missing"
-STATUS_TRASHED = "trashed"
-
-# Where a decision came from (Photo.flag_source, rating_source, label_source), strongest first. NULL: no
-# decision of that kind, or one made before sources were recorded (treated as made here: never replaced).
-SOURCE_APP = "app"  # set in this app (culling, keep-best, undo)
-SOURCE_SIDECAR = "sidecar"  # an XMP sidecar beside the photo (Lightroom, darktable, digiKam ...)
-SOURCE_FILE = "file"  # the photo file's own XMP packet or EXIF Rating tag
-DECISION_SOURCES = (SOURCE_APP, SOURCE_SIDECAR, SOURCE_FILE)
-#: The source column of each decision column.
-SOURCE_COLUMNS: dict[str, str] = {"flag": "flag_source", "rating": "rating_source", "color_label": "label_source"}
+    metadata = tables.metadata
 
 
 class LibraryRoot(Base):
-    __tablename__ = "library_roots"
+    __table__ = tables.library_roots
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    path: Mapped[str] = mapped_column(PathType, unique=True)
-    added_at: Mapped[datetime] = mapped_column(DateTime)
-    last_scan_at: Mapped[datetime | None] = mapped_column(DateTime)
+    id: Mapped[int]
+    path: Mapped[str]
+    added_at: Mapped[datetime]
+    last_scan_at: Mapped[datetime | None]
 
     photos: Mapped[list[Photo]] = relationship(back_populates="root")
     locations: Mapped[list[RootLocation]] = relationship(
@@ -89,67 +57,58 @@ class LibraryRoot(Base):
 class RootLocation(Base):
     """Where one computer (``identity.machine_id``) sees a library root, when not at the root's own path."""
 
-    __tablename__ = "root_locations"
+    __table__ = tables.root_locations
 
-    root_id: Mapped[int] = mapped_column(ForeignKey("library_roots.id", ondelete="CASCADE"), primary_key=True)
-    machine: Mapped[str] = mapped_column(String(128), primary_key=True)
-    path: Mapped[str] = mapped_column(PathType)
-    mapped_at: Mapped[datetime] = mapped_column(DateTime)
+    root_id: Mapped[int]
+    machine: Mapped[str]
+    path: Mapped[str]
+    mapped_at: Mapped[datetime]
 
     root: Mapped[LibraryRoot] = relationship(back_populates="locations")
 
 
 class Photo(Base):
-    __tablename__ = "photos"
-    # Covering indexes for the grid's commonest queries (all, by rating, by flag; in shooting order).
-    __table_args__ = (
-        Index("ix_photos_status_captured", "status", "captured_at"),
-        Index("ix_photos_rating_status_captured", "rating", "status", "captured_at"),
-        Index("ix_photos_flag_status_captured", "flag", "status", "captured_at"),
-        Index("ix_photos_status_score", "status", "score"),
-        Index("ix_photos_rating_status_score", "rating", "status", "score"),
-        Index("ix_photos_flag_status_score", "flag", "status", "score"),
-    )
+    __table__ = tables.photos
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    root_id: Mapped[int | None] = mapped_column(ForeignKey("library_roots.id", ondelete="SET NULL"))
-    path: Mapped[str] = mapped_column(PathType, unique=True)
-    folder: Mapped[str] = mapped_column(PathType, index=True)
-    filename: Mapped[str] = mapped_column(Text, index=True)
-    size: Mapped[int] = mapped_column(Integer().with_variant(BigInteger(), "postgresql"))  # files over 2 GiB
-    mtime: Mapped[float] = mapped_column(Float)
-    fingerprint: Mapped[str | None] = mapped_column(String(64), index=True)
-    format: Mapped[str | None] = mapped_column(String(16))
-    width: Mapped[int | None] = mapped_column(Integer)
-    height: Mapped[int | None] = mapped_column(Integer)
-    orientation: Mapped[int | None] = mapped_column(Integer)
-    captured_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
-    camera_make: Mapped[str | None] = mapped_column(String(128))
-    camera_model: Mapped[str | None] = mapped_column(String(128), index=True)
-    lens: Mapped[str | None] = mapped_column(String(256))
-    focal_length: Mapped[float | None] = mapped_column(Float)
-    aperture: Mapped[float | None] = mapped_column(Float)
-    shutter: Mapped[float | None] = mapped_column(Float)  # exposure time in seconds
-    iso: Mapped[int | None] = mapped_column(Integer)
-    gps_lat: Mapped[float | None] = mapped_column(Float)
-    gps_lon: Mapped[float | None] = mapped_column(Float)
-    gps_alt: Mapped[float | None] = mapped_column(Float)
-    phash: Mapped[str | None] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(16), default=STATUS_OK)
-    error: Mapped[str | None] = mapped_column(Text)
-    indexed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    id: Mapped[int]
+    root_id: Mapped[int | None]
+    path: Mapped[str]
+    folder: Mapped[str]
+    filename: Mapped[str]
+    size: Mapped[int]
+    mtime: Mapped[float]
+    fingerprint: Mapped[str | None]
+    format: Mapped[str | None]
+    width: Mapped[int | None]
+    height: Mapped[int | None]
+    orientation: Mapped[int | None]
+    captured_at: Mapped[datetime | None]
+    camera_make: Mapped[str | None]
+    camera_model: Mapped[str | None]
+    lens: Mapped[str | None]
+    focal_length: Mapped[float | None]
+    aperture: Mapped[float | None]
+    shutter: Mapped[float | None]
+    iso: Mapped[int | None]
+    gps_lat: Mapped[float | None]
+    gps_lon: Mapped[float | None]
+    gps_alt: Mapped[float | None]
+    phash: Mapped[str | None]
+    status: Mapped[str]
+    error: Mapped[str | None]
+    indexed_at: Mapped[datetime | None]
     # The photographer's decisions
-    flag: Mapped[int] = mapped_column(Integer, default=int(Flag.NONE))
-    rating: Mapped[int] = mapped_column(Integer, default=0)
-    color_label: Mapped[str | None] = mapped_column(String(16), index=True)
-    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    flag: Mapped[int]
+    rating: Mapped[int]
+    color_label: Mapped[str | None]
+    decided_at: Mapped[datetime | None]
     # Where each decision came from: SOURCE_APP, SOURCE_SIDECAR or SOURCE_FILE (migration 0003).
-    flag_source: Mapped[str | None] = mapped_column(String(8))
-    rating_source: Mapped[str | None] = mapped_column(String(8))
-    label_source: Mapped[str | None] = mapped_column(String(8))
+    flag_source: Mapped[str | None]
+    rating_source: Mapped[str | None]
+    label_source: Mapped[str | None]
     # A copy of the current score by the catalog's chosen score model, kept by SQLite triggers (migration
     # 0002), so sorting 100,000 photos by score needs no join. Never written by the app itself.
-    score: Mapped[float | None] = mapped_column(Float)
+    score: Mapped[float | None]
 
     root: Mapped[LibraryRoot | None] = relationship(back_populates="photos")
     assessments: Mapped[list[Assessment]] = relationship(
@@ -160,63 +119,54 @@ class Photo(Base):
 class DecisionEvent(Base):
     """Append-only log of decisions: undo/redo across restarts and an audit of who changed what when."""
 
-    __tablename__ = "decision_events"
-    __table_args__ = (Index("ix_decision_events_user_batch", "user_name", "batch"),)
+    __table__ = tables.decision_events
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), index=True)
-    field: Mapped[str] = mapped_column(String(16))  # flag | rating | color_label
-    old_value: Mapped[str | None] = mapped_column(String(16))
-    new_value: Mapped[str | None] = mapped_column(String(16))
-    batch: Mapped[int] = mapped_column(Integer, index=True)  # one user action may change many photos
-    at: Mapped[datetime] = mapped_column(DateTime)
+    id: Mapped[int]
+    photo_id: Mapped[int]
+    field: Mapped[str]
+    old_value: Mapped[str | None]
+    new_value: Mapped[str | None]
+    batch: Mapped[int]
+    at: Mapped[datetime]
     # Who decided (identity.current_user); NULL: recorded before 0004, part of every user's history.
-    user_name: Mapped[str | None] = mapped_column(String(128))
+    user_name: Mapped[str | None]
 
 
 class DecisionBatch(Base):
     """One user action's batch number, handed out by the database so concurrent writers never share one."""
 
-    __tablename__ = "decision_batches"
-    # Never reuse the number of a dropped redo batch.
-    __table_args__ = ({"sqlite_autoincrement": True},)
+    __table__ = tables.decision_batches
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_name: Mapped[str | None] = mapped_column(String(128))
-    at: Mapped[datetime] = mapped_column(DateTime)
+    id: Mapped[int]
+    user_name: Mapped[str | None]
+    at: Mapped[datetime]
 
 
 class UndoPosition(Base):
     """Each user's undo pointer: the batch of their last applied (not undone) action; ``""`` is the one
     position of catalogs before 0004, where a user without a row of their own starts."""
 
-    __tablename__ = "undo_positions"
+    __table__ = tables.undo_positions
 
-    user_name: Mapped[str] = mapped_column(String(128), primary_key=True)
-    batch: Mapped[int] = mapped_column(Integer)
+    user_name: Mapped[str]
+    batch: Mapped[int]
 
 
 class Assessment(Base):
     """One model's judgement of one photo's content (fingerprint) at one model version."""
 
-    __tablename__ = "assessments"
-    __table_args__ = (
-        UniqueConstraint("photo_id", "model", "model_version", name="uq_assessment_photo_model_version"),
-        Index("ix_assessments_model_current_score", "model", "current", "score"),
-        # Covers the score join of every sorted grid query (no table lookups for 100,000 photos).
-        Index("ix_assessments_photo_model_current_score", "photo_id", "model", "current", "score"),
-    )
+    __table__ = tables.assessments
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), index=True)
-    model: Mapped[str] = mapped_column(String(128))
-    model_version: Mapped[str] = mapped_column(String(128))
-    fingerprint: Mapped[str | None] = mapped_column(String(64))
-    score: Mapped[float | None] = mapped_column(Float)
-    error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime)
+    id: Mapped[int]
+    photo_id: Mapped[int]
+    model: Mapped[str]
+    model_version: Mapped[str]
+    fingerprint: Mapped[str | None]
+    score: Mapped[float | None]
+    error: Mapped[str | None]
+    created_at: Mapped[datetime]
     # The newest version of this model for this photo: the one shown, sorted and filtered by.
-    current: Mapped[bool] = mapped_column(Boolean, default=True)
+    current: Mapped[bool]
 
     photo: Mapped[Photo] = relationship(back_populates="assessments")
     attributes: Mapped[list[AttributeScore]] = relationship(
@@ -230,40 +180,30 @@ class Assessment(Base):
 class AttributeScore(Base):
     """An attribute's score and/or critique; either may be NULL (absent, never 0)."""
 
-    __tablename__ = "attribute_scores"
-    __table_args__ = (
-        UniqueConstraint("assessment_id", "attribute", name="uq_attribute_per_assessment"),
-        # Sorting by an attribute reads the score from the index, never the (critique-sized) row.
-        Index("ix_attribute_scores_cover", "assessment_id", "attribute", "score"),
-    )
+    __table__ = tables.attribute_scores
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id", ondelete="CASCADE"))
-    attribute: Mapped[str] = mapped_column(String(64), index=True)
-    score: Mapped[float | None] = mapped_column(Float)
-    critique: Mapped[str | None] = mapped_column(Text)
-    experimental: Mapped[bool] = mapped_column(Boolean, default=False)
-    critique_model: Mapped[str | None] = mapped_column(String(128))
-    critique_at: Mapped[datetime | None] = mapped_column(DateTime)
+    id: Mapped[int]
+    assessment_id: Mapped[int]
+    attribute: Mapped[str]
+    score: Mapped[float | None]
+    critique: Mapped[str | None]
+    experimental: Mapped[bool]
+    critique_model: Mapped[str | None]
+    critique_at: Mapped[datetime | None]
 
     assessment: Mapped[Assessment] = relationship(back_populates="attributes")
 
 
 class MeasureValue(Base):
-    __tablename__ = "measures"
-    __table_args__ = (
-        UniqueConstraint("assessment_id", "name", name="uq_measure_per_assessment"),
-        Index("ix_measures_name_value", "name", "value"),
-        Index("ix_measures_cover", "assessment_id", "name", "value"),
-    )
+    __table__ = tables.measures
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id", ondelete="CASCADE"))
-    name: Mapped[str] = mapped_column(String(64))
-    value: Mapped[float] = mapped_column(Float)
-    unit: Mapped[str] = mapped_column(String(32))
-    higher_is_better: Mapped[bool | None] = mapped_column(Boolean)
-    note: Mapped[str | None] = mapped_column(Text)
+    id: Mapped[int]
+    assessment_id: Mapped[int]
+    name: Mapped[str]
+    value: Mapped[float]
+    unit: Mapped[str]
+    higher_is_better: Mapped[bool | None]
+    note: Mapped[str | None]
 
     assessment: Mapped[Assessment] = relationship(back_populates="measures")
 
@@ -271,10 +211,10 @@ class MeasureValue(Base):
 class CatalogSetting(Base):
     """Per-catalog choices, e.g. which model drives "Score" (``score_model``)."""
 
-    __tablename__ = "catalog_settings"
+    __table__ = tables.catalog_settings
 
-    key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    value: Mapped[str | None] = mapped_column(Text)
+    key: Mapped[str]
+    value: Mapped[str | None]
 
 
 class SortValue(Base):
@@ -282,14 +222,8 @@ class SortValue(Base):
     by triggers (migration 0005) so a sort by it walks an index in order; absent values have no row.
     Never written by the app itself."""
 
-    __tablename__ = "sort_values"
-    __table_args__ = ({"sqlite_with_rowid": False},)
+    __table__ = tables.sort_values
 
-    key: Mapped[str] = mapped_column(String(200), primary_key=True)
-    photo_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    value: Mapped[float] = mapped_column(Float)
-
-
-#: Indexes migration 0005 makes that the models do not describe: partial, descending and expression indexes
-#: (``ix_photos_live_*`` and ``ix_sort_values_*``), which alembic's comparison cannot read back on SQLite.
-MIGRATION_ONLY_INDEX_PREFIXES = ("ix_photos_live_", "ix_sort_values_")
+    key: Mapped[str]
+    photo_id: Mapped[int]
+    value: Mapped[float]

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from artimuse_desktop.identity import machine_id
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
     from sqlalchemy.orm import Session
 
     from artimuse_desktop.catalog.db import Catalog
@@ -64,31 +65,34 @@ class RootMap:
 
 
 def root_map(session: Session, machine: str | None = None) -> RootMap:
-    """This computer's (or ``machine``'s) map; read once per session and kept in ``session.info``.
-
-    A Core query on the tables: the ORM's mapper configuration (~0.1 s, the first ORM query of a process) is
-    not needed for it, which a fresh ``index`` of one new photo would otherwise pay here."""
-    from sqlalchemy import select
-
-    from artimuse_desktop.catalog.models import LibraryRoot, RootLocation
-
+    """This computer's (or ``machine``'s) map; read once per session and kept in ``session.info``."""
     machine = machine or machine_id()
     cached = session.info.get(_SESSION_KEY)
     if cached is not None and cached[0] == machine:
         return cached[1]
-    roots, places = LibraryRoot.__table__.c, RootLocation.__table__.c
-    stmt = select(roots.path, places.path).join_from(
-        LibraryRoot.__table__, RootLocation.__table__, places.root_id == roots.id
-    )
-    stmt = stmt.where(places.machine == machine)
-    found = RootMap(tuple((str(stored), str(local)) for stored, local in session.execute(stmt)))
+    found = read_root_map(session, machine)
     session.info[_SESSION_KEY] = (machine, found)
     return found
 
 
+def read_root_map(connection: Connection | Session, machine: str | None = None) -> RootMap:
+    """The map read on a Core connection (or a session), uncached.
+
+    A Core query on the tables (``catalog.tables``): neither the ORM nor the models are needed for it, which a
+    fresh ``index`` of one new photo would otherwise import and configure here."""
+    from sqlalchemy import select
+
+    from artimuse_desktop.catalog.tables import library_roots, root_locations
+
+    roots, places = library_roots.c, root_locations.c
+    stmt = select(roots.path, places.path).join_from(library_roots, root_locations, places.root_id == roots.id)
+    stmt = stmt.where(places.machine == (machine or machine_id()))
+    return RootMap(tuple((str(stored), str(local)) for stored, local in connection.execute(stmt)))
+
+
 def load_root_map(catalog: Catalog, machine: str | None = None) -> RootMap:
-    with catalog.read() as session:
-        return root_map(session, machine)
+    with catalog.connect_read() as connection:
+        return read_root_map(connection, machine)
 
 
 @dataclass(frozen=True)

@@ -16,13 +16,13 @@ import json
 import os
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from artimuse_desktop.catalog.root_locations import RootMap
 from artimuse_desktop.library.scanner import FolderStamp
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
+    from sqlalchemy.engine import Connection
 
     from artimuse_desktop.catalog.db import Catalog
 
@@ -75,14 +75,13 @@ def load_stamps(
     whose full scan is due (see the module notes)."""
     from sqlalchemy import select
 
-    from artimuse_desktop.catalog.models import LibraryRoot
+    from artimuse_desktop.catalog.tables import library_roots as table
 
     places = places or RootMap()
     now = now or datetime.now()
     stamps: dict[str, FolderStamp] = {}
-    with catalog.read() as session:
-        table = LibraryRoot.__table__
-        rows = session.execute(select(table.c.id, table.c.path))
+    with catalog.connect_read() as connection:
+        rows = connection.execute(select(table.c.id, table.c.path))
         roots = {places.to_local(path): root_id for root_id, path in rows}
         wanted: dict[str, list[str]] = {}
         for folder in folders:
@@ -90,7 +89,7 @@ def load_stamps(
             if root is not None:
                 wanted.setdefault(root, []).append(folder)
         for root, scanned in wanted.items():
-            state = _decode(_setting(session, setting_key(roots[root])))
+            state = _decode(_setting(connection, setting_key(roots[root])))
             if state is None:
                 continue
             try:
@@ -108,7 +107,7 @@ def load_stamps(
 
 
 def store_stamps(
-    session: Session,
+    connection: Connection,
     root_ids: Mapping[str, int],
     folders: Iterable[str],
     stamps: Mapping[str, FolderStamp],
@@ -126,7 +125,7 @@ def store_stamps(
         scanned = _relative(folder, root)
         assert scanned is not None
         key = setting_key(root_ids[root])
-        state = _decode(_setting(session, key)) or {"v": _VERSION, "folders": {}}
+        state = _decode(_setting(connection, key)) or {"v": _VERSION, "folders": {}}
         kept = {
             relative: raw
             for relative, raw in state["folders"].items()
@@ -142,28 +141,27 @@ def store_stamps(
         state["folders"] = kept
         if not scanned and not any(_relative(path, root) is not None for path in unchanged):
             state["full_at"] = now.isoformat()
-        _store_setting(session, key, json.dumps(state, separators=(",", ":")))
+        _store_setting(connection, key, json.dumps(state, separators=(",", ":")))
 
 
-# Core statements on the table, not ORM ones: a short run (one new photo) then never configures the mappers.
+# Core statements on the table over a connection: a short run (one new photo) never imports the ORM.
 
 
-def _setting(session: Session, key: str) -> str | None:
+def _setting(connection: Connection, key: str) -> str | None:
     from sqlalchemy import select
 
-    from artimuse_desktop.catalog.models import CatalogSetting
+    from artimuse_desktop.catalog.tables import catalog_settings as table
 
-    table = CatalogSetting.__table__
-    return session.execute(select(table.c.value).where(table.c.key == key)).scalar_one_or_none()
+    found = connection.execute(select(table.c.value).where(table.c.key == key)).scalar_one_or_none()
+    return None if found is None else str(found)
 
 
-def _store_setting(session: Session, key: str, value: str) -> None:
-    from sqlalchemy import Table, insert, update
+def _store_setting(connection: Connection, key: str, value: str) -> None:
+    from sqlalchemy import insert, update
 
-    from artimuse_desktop.catalog.models import CatalogSetting
+    from artimuse_desktop.catalog.tables import catalog_settings as table
 
-    table = cast(Table, CatalogSetting.__table__)
-    changed: Any = session.execute(update(table).where(table.c.key == key).values(value=value))
+    changed = connection.execute(update(table).where(table.c.key == key).values(value=value))
     if changed.rowcount:
         return
-    session.execute(insert(table).values(key=key, value=value))
+    connection.execute(insert(table).values(key=key, value=value))

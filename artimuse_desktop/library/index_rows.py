@@ -14,12 +14,13 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from artimuse_desktop.catalog.db import Catalog
-from artimuse_desktop.catalog.models import (
+from artimuse_desktop.catalog.root_locations import RootMap
+from artimuse_desktop.catalog.tables import (
     SOURCE_COLUMNS,
     SOURCE_FILE,
     SOURCE_SIDECAR,
@@ -27,10 +28,9 @@ from artimuse_desktop.catalog.models import (
     STATUS_MISSING,
     STATUS_OK,
     STATUS_TRASHED,
-    LibraryRoot,
-    Photo,
+    library_roots,
+    photos,
 )
-from artimuse_desktop.catalog.root_locations import RootMap
 from artimuse_desktop.library.analyse import AnalyseResult
 from artimuse_desktop.library.folder_stamps import store_stamps
 from artimuse_desktop.library.index_results import IndexSummary
@@ -55,10 +55,10 @@ class KnownPhoto(NamedTuple):
     error: str | None
 
 
-# Statements here use the tables' columns (Core), not the mapped classes: adding one photo to a big library
-# then never pays for the ORM's mapper configuration (only the rarer row updates go through the ORM).
-PHOTOS = cast(Table, Photo.__table__)
-_ROOTS = cast(Table, LibraryRoot.__table__)
+# Statements here are Core ones on the tables (``catalog.tables``) over a connection: adding one photo to a big
+# library in a fresh process then never imports the ORM nor the mapped models.
+PHOTOS = photos
+_ROOTS = library_roots
 _P = PHOTOS.c
 KNOWN_COLUMNS = (_P.id, _P.path, _P.size, _P.mtime, _P.fingerprint, _P.status, _P.error)
 
@@ -167,8 +167,8 @@ def load_known(
     if not under and not singles:
         return {}
     known: dict[str, KnownPhoto] = {}
-    with catalog.read() as session:
-        cursor = session.connection().connection.cursor()
+    with catalog.connect_read() as connection:
+        cursor = connection.connection.cursor()
         try:
             reader = _Reader(cursor, places)
             if not unchanged:
@@ -195,13 +195,13 @@ def ensure_roots(catalog: Catalog, folders: Sequence[str], places: RootMap | Non
     path this computer sees each root at (``places``)."""
     places = places or RootMap()
     now = datetime.now()
-    with catalog.write() as session:
-        rows = session.execute(select(_ROOTS.c.id, _ROOTS.c.path))
+    with catalog.connect_write() as connection:
+        rows = connection.execute(select(_ROOTS.c.id, _ROOTS.c.path))
         roots = {places.to_local(path): int(root_id) for root_id, path in rows}
         for folder in folders:
             if not any(is_under(folder, existing) for existing in roots):
                 stmt = insert(_ROOTS).values(path=places.to_stored(folder), added_at=now).returning(_ROOTS.c.id)
-                roots[folder] = int(session.execute(stmt).scalar_one())
+                roots[folder] = int(connection.execute(stmt).scalar_one())
         return roots
 
 
@@ -224,14 +224,14 @@ def mark_roots_scanned(
     """Record when the scanned folders' roots were last scanned in full, and (``stamps``) the scan's folder
     stamps for the next run (``folder_stamps``), in one transaction."""
     now = datetime.now()
-    with catalog.write() as session:
-        session.execute(
+    with catalog.connect_write() as connection:
+        connection.execute(
             update(_ROOTS)
             .where(_ROOTS.c.id.in_([root_ids[f] for f in folders if f in root_ids] or [-1]))
             .values(last_scan_at=now)
         )
         if stamps is not None:
-            store_stamps(session, root_ids, folders, stamps, unchanged=unchanged or set(), now=now)
+            store_stamps(connection, root_ids, folders, stamps, unchanged=unchanged or set(), now=now)
 
 
 def row_values(result: AnalyseResult, root_ids: dict[str, int], now: datetime) -> dict[str, Any]:
@@ -268,6 +268,13 @@ def row_values(result: AnalyseResult, root_ids: dict[str, int], now: datetime) -
 def _count_from(rows: list[dict[str, Any]], source: str) -> int:
     """How many new rows took at least one decision from ``source``."""
     return sum(any(row[column] == source for column in SOURCE_COLUMNS.values()) for row in rows)
+
+
+def _by_id(values: dict[str, Any]) -> dict[str, Any]:
+    """An update's parameters: ``id`` picks the row (as ``row_id``), the other keys are what it sets."""
+    found = dict(values)
+    found["row_id"] = found.pop("id")
+    return found
 
 
 class RowWriter:
@@ -341,22 +348,23 @@ class RowWriter:
         if self.places:
             rows = [self._stored(values) for values in rows]
             updates = [self._stored(values) for values in updates]
-        with self.catalog.write() as session:
+        with self.catalog.connect_write() as connection:
             if rows:
-                ids = session.execute(insert(PHOTOS).returning(_P.id), rows).scalars().all()
+                ids = connection.execute(insert(PHOTOS).returning(_P.id), rows).scalars().all()
                 self.summary.photo_ids.extend(ids)
             if updates:
-                # Rows may carry different keys: group by key set for executemany.
+                # Rows may carry different keys: group by key set for executemany (each sets its own keys).
                 groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
                 for values in updates:
                     groups.setdefault(tuple(sorted(values)), []).append(values)
+                by_id = update(PHOTOS).where(_P.id == bindparam("row_id"))
                 for group in groups.values():
-                    session.execute(update(Photo), group)
+                    connection.execute(by_id, [_by_id(values) for values in group])
             if backlog:
-                note_in(session, self.catalog.dialect, backlog)
-            from_sidecars = apply_decisions(session, [(i, s) for i, s, _ in found if not s.empty], now)
+                note_in(connection, self.catalog.dialect, backlog)
+            from_sidecars = apply_decisions(connection, [(i, s) for i, s, _ in found if not s.empty], now)
             from_files = apply_decisions(
-                session, [(i, f) for i, _, f in found if f is not None and not f.empty], now, SOURCE_FILE
+                connection, [(i, f) for i, _, f in found if f is not None and not f.empty], now, SOURCE_FILE
             )
         self.noted |= backlog
         self.summary.sidecar_decisions += len(from_sidecars) + _count_from(rows, SOURCE_SIDECAR)

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 
 from artimuse_desktop.catalog.db import Catalog
-from artimuse_desktop.catalog.models import STATUS_MISSING, STATUS_TRASHED
 from artimuse_desktop.catalog.root_locations import RootMap
+from artimuse_desktop.catalog.tables import STATUS_MISSING, STATUS_TRASHED
 from artimuse_desktop.library import scanner
 from artimuse_desktop.library.index_rows import ACTIVE_STATUSES, KNOWN_COLUMNS, PHOTOS, KnownPhoto
 
@@ -25,8 +25,8 @@ def may_have_moves(
     if vanished:
         return True
     present = sum(1 for path, row in known.items() if path in seen and row.status != STATUS_TRASHED)
-    with catalog.read() as session:
-        others = session.execute(
+    with catalog.connect_read() as connection:
+        others = connection.execute(
             select(func.count()).select_from(PHOTOS).where(PHOTOS.c.status.in_((*ACTIVE_STATUSES, STATUS_MISSING)))
         ).scalar_one()
     return int(others) > present
@@ -45,13 +45,13 @@ def match_moves(
     places = places or RootMap()
     wanted = sorted({fingerprints[e.path] for e in entries if e.path in fingerprints})
     candidates: dict[str, list[KnownPhoto]] = {}
-    with catalog.read() as session:
+    with catalog.connect_read() as connection:
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
             stmt = select(*KNOWN_COLUMNS).where(
                 PHOTOS.c.fingerprint.in_(chunk), PHOTOS.c.status.in_((*ACTIVE_STATUSES, STATUS_MISSING))
             )
-            for row in session.execute(stmt):
+            for row in connection.execute(stmt):
                 known = KnownPhoto(*row)
                 if places:
                     known = known._replace(path=places.to_local(known.path))

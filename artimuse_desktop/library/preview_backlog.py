@@ -13,17 +13,17 @@ before the pass: a backlog recorded meanwhile by another process stays.
 Previews the cache drops to keep within its size budget are not a backlog: they are made again when shown
 (re-making them all after each index would only push others out). ``index --full`` checks everything anyway.
 
-Plain Core statements on the table: no ORM mapper needs configuring for them.
+Plain Core statements on the table (``catalog.tables``) over a connection: the ORM is never imported for them.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
+    from sqlalchemy.engine import Connection
 
     from artimuse_desktop.catalog.db import Catalog
 
@@ -38,36 +38,35 @@ def note_backlog(catalog: Catalog, root_ids: Iterable[int]) -> None:
     """Record that these roots may hold photos without a preview (a new token each time)."""
     ids = set(root_ids)
     if ids:
-        with catalog.write() as session:
-            note_in(session, catalog.dialect, ids)
+        with catalog.connect_write() as connection:
+            note_in(connection, catalog.dialect, ids)
 
 
-def note_in(session: Session, dialect_name: str, root_ids: Iterable[int]) -> None:
+def note_in(connection: Connection, dialect_name: str, root_ids: Iterable[int]) -> None:
     """``note_backlog`` inside the caller's transaction (the indexer's: with the rows that lack previews)."""
     from sqlalchemy.dialects import postgresql, sqlite
 
-    from artimuse_desktop.catalog.models import CatalogSetting
+    from artimuse_desktop.catalog.tables import catalog_settings
 
     keys = sorted({_key(int(root_id)) for root_id in root_ids})
     if not keys:
         return
     dialect: Any = postgresql if dialect_name == "postgresql" else sqlite
-    stmt = dialect.insert(CatalogSetting.__table__)
+    stmt = dialect.insert(catalog_settings)
     stmt = stmt.on_conflict_do_update(index_elements=["key"], set_={"value": stmt.excluded.value})
     token = f"{time.time_ns()}"
-    session.execute(stmt, [{"key": key, "value": token} for key in keys])
+    connection.execute(stmt, [{"key": key, "value": token} for key in keys])
 
 
 def pending_backlog(catalog: Catalog) -> dict[int, str]:
     """Root id -> token of every root with a backlog."""
     from sqlalchemy import select
 
-    from artimuse_desktop.catalog.models import CatalogSetting
+    from artimuse_desktop.catalog.tables import catalog_settings as table
 
-    table = CatalogSetting.__table__
     found: dict[int, str] = {}
-    with catalog.read() as session:
-        rows = session.execute(select(table.c.key, table.c.value).where(table.c.key.startswith(_PREFIX)))
+    with catalog.connect_read() as connection:
+        rows = connection.execute(select(table.c.key, table.c.value).where(table.c.key.startswith(_PREFIX)))
         for key, value in rows:
             suffix = str(key)[len(_PREFIX) :]
             if suffix.isdigit():
@@ -79,11 +78,10 @@ def settle_backlog(catalog: Catalog, read: Mapping[int, str]) -> None:
     """Forget the backlogs in ``read`` (as ``pending_backlog`` gave them) unless recorded again since."""
     if not read:
         return
-    from sqlalchemy import Table, delete
+    from sqlalchemy import delete
 
-    from artimuse_desktop.catalog.models import CatalogSetting
+    from artimuse_desktop.catalog.tables import catalog_settings as table
 
-    table = cast(Table, CatalogSetting.__table__)
-    with catalog.write() as session:
+    with catalog.connect_write() as connection:
         for root_id, token in read.items():
-            session.execute(delete(table).where(table.c.key == _key(root_id), table.c.value == token))
+            connection.execute(delete(table).where(table.c.key == _key(root_id), table.c.value == token))

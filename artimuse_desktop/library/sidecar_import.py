@@ -1,7 +1,7 @@
 """Copying decisions from sidecars and from the files themselves into the catalog: files first, then one write.
 
 Precedence: decisions made in this app win, then sidecars, then what the file itself says (its XMP packet or
-EXIF Rating, ``embedded_xmp``). Each decision column has a source column (``models.SOURCE_COLUMNS``), and an
+EXIF Rating, ``embedded_xmp``). Each decision column has a source column (``tables.SOURCE_COLUMNS``), and an
 imported value goes only where the photo has no decision of that kind (flag none, rating 0, no label, no
 source) or where the one it has was read from the file: a sidecar's replaces the file's, a file read again
 after it changed replaces its own. This is checked inside the write (``UPDATE ... WHERE``), so a decision made
@@ -23,18 +23,18 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Connection
 
 from artimuse_desktop.catalog.db import Catalog
-from artimuse_desktop.catalog.models import (
+from artimuse_desktop.catalog.root_locations import read_root_map
+from artimuse_desktop.catalog.tables import (
     SOURCE_COLUMNS,
     SOURCE_FILE,
     SOURCE_SIDECAR,
     STATUS_ERROR,
     STATUS_OK,
-    Photo,
+    photos,
 )
-from artimuse_desktop.catalog.root_locations import root_map
 from artimuse_desktop.library.sidecars import (
     SidecarDecisions,
     SidecarError,
@@ -44,6 +44,8 @@ from artimuse_desktop.library.sidecars import (
 )
 
 log = logging.getLogger(__name__)
+
+_P = photos.c  # Core statements on the table: no ORM for the indexer (``catalog.tables``)
 
 
 @dataclass
@@ -108,32 +110,33 @@ def insert_values(sidecar: SidecarDecisions, now: datetime, in_file: SidecarDeci
 
 def _replaceable(name: str) -> Any:
     """Rows whose ``name`` decision an imported value may set: none made (and no source), or read from the file."""
-    column, source = getattr(Photo, name), getattr(Photo, SOURCE_COLUMNS[name])
+    column, source = _P[name], _P[SOURCE_COLUMNS[name]]
     unset = column.is_(None) if name == "color_label" else column == 0
     return or_(and_(unset, source.is_(None)), source == SOURCE_FILE)
 
 
 def apply_decisions(
-    session: Session,
+    connection: Connection,
     updates: Sequence[tuple[int, SidecarDecisions]],
     now: datetime,
     source: str = SOURCE_SIDECAR,
 ) -> set[int]:
     """Set imported decisions (from ``source``: sidecar or file) of existing rows inside the caller's
-    transaction where ``_replaceable``; returns the ids that changed."""
+    transaction (a Core connection: ``Catalog.connect_write``) where ``_replaceable``; returns the ids that
+    changed."""
     changed: set[int] = set()
     for photo_id, found in updates:
         for name, value in _by_field(found).items():
             if value is None:
                 continue
-            column, source_column = getattr(Photo, name), getattr(Photo, SOURCE_COLUMNS[name])
+            column, source_column = _P[name], _P[SOURCE_COLUMNS[name]]
             differs = or_(column.is_distinct_from(value), source_column.is_distinct_from(source))
-            result = session.execute(
-                update(Photo)
-                .where(Photo.id == photo_id, _replaceable(name), differs)
+            result = connection.execute(
+                update(photos)
+                .where(_P.id == photo_id, _replaceable(name), differs)
                 .values({name: value, SOURCE_COLUMNS[name]: source, "decided_at": now})
             )
-            if result.rowcount:  # type: ignore[attr-defined]
+            if result.rowcount:
                 changed.add(photo_id)
     return changed
 
@@ -151,18 +154,17 @@ def import_sidecar_decisions(
     Returns how many photos changed. ``photo_ids=None`` means every photo not in the trash.
     """
     stmt = select(
-        Photo.id, Photo.path, Photo.flag, Photo.rating, Photo.color_label,
-        Photo.flag_source, Photo.rating_source, Photo.label_source,
-    ).where(Photo.status.in_([STATUS_OK, STATUS_ERROR]))  # fmt: skip
+        _P.id, _P.path, _P.flag, _P.rating, _P.color_label, _P.flag_source, _P.rating_source, _P.label_source,
+    ).where(_P.status.in_([STATUS_OK, STATUS_ERROR]))  # fmt: skip
     rows: list[Any] = []
-    with catalog.read() as session:
-        places = root_map(session)  # the sidecars lie beside the files where this computer sees them
+    with catalog.connect_read() as connection:
+        places = read_root_map(connection)  # the sidecars lie beside the files where this computer sees them
         if photo_ids is None:
-            rows = list(session.execute(stmt))
+            rows = list(connection.execute(stmt))
         else:
             ids = list(dict.fromkeys(photo_ids))
             for start in range(0, len(ids), 900):
-                rows += session.execute(stmt.where(Photo.id.in_(ids[start : start + 900])))
+                rows += connection.execute(stmt.where(_P.id.in_(ids[start : start + 900])))
 
     reader = SidecarReader()
     updates: list[tuple[int, SidecarDecisions]] = []
@@ -176,5 +178,5 @@ def import_sidecar_decisions(
         problems.extend(reader.problems)
     if not updates:
         return 0
-    with catalog.write() as session:
-        return len(apply_decisions(session, updates, datetime.now()))
+    with catalog.connect_write() as connection:
+        return len(apply_decisions(connection, updates, datetime.now()))
