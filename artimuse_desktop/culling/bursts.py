@@ -241,6 +241,20 @@ def find_bursts(
     groups = group_frames(load_frames(catalog), max_seconds=max_seconds, max_distance=max_distance)
     if not groups:
         return []
+    return judge_groups(catalog, groups, key=key, descending=descending, score_model=score_model)
+
+
+def judge_groups(
+    catalog: Catalog,
+    groups: Sequence[Sequence[int]],
+    *,
+    key: str = "score",
+    descending: bool = True,
+    score_model: str | None = None,
+) -> list[Burst]:
+    """The bursts of these groups with the frame the keep rules choose: all of them for ``find_bursts``, or
+    the few holding photos just rated (ranks compare within a group only, so judging a few gives what judging
+    them all would)."""
     ranking = score_ranking(catalog, groups, key, descending=descending, score_model=score_model)
     candidates = load_candidates(catalog, groups, ranking, key, score_model=score_model)
     label = key.split(":", 1)[1] if ":" in key else "score"

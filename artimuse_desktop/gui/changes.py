@@ -20,6 +20,7 @@ class Changes:
     bursts: bool = False  # burst grouping may differ (new photos, new scores, other settings)
     folders: bool = False  # the folder list may differ
     view: bool = False  # the grid's query must run again (collapse toggled, filters)
+    ratings: bool = False  # stars changed: the bursts holding ``photo_ids`` choose their kept frame again
 
     def __or__(self, other: Changes) -> Changes:
         return Changes(
@@ -41,4 +42,4 @@ class Changes:
         return self.decisions or self.needs_view or self.bursts
 
 
-_FLAGS = ("decisions", "photos", "scores", "score_model", "bursts", "folders", "view")
+_FLAGS = ("decisions", "photos", "scores", "score_model", "bursts", "folders", "view", "ratings")

@@ -134,9 +134,9 @@ class CullingController(QObject):
                 if nothing:
                     self.message.emit(nothing)
                 return
-            # A rating can change which frame represents a collapsed burst stack.
+            # A rating can change which frame a burst keeps and which a collapsed stack shows.
             rated = change.field == "rating"
-            self.changed.emit(Changes(photo_ids=frozenset(change.photo_ids), decisions=True, bursts=rated))
+            self.changed.emit(Changes(photo_ids=frozenset(change.photo_ids), decisions=True, ratings=rated))
             done(change)
 
         self.tasks.submit(WRITES, write, written, lambda text: self.error.emit(f"{failure}: {text}"), policy=IN_ORDER)

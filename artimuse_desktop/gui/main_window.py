@@ -236,6 +236,8 @@ class MainWindow(QMainWindow):
             self.reload_view()
         if changes.bursts or changes.score_model:
             self.refresh_bursts()
+        elif changes.ratings:
+            self.presenter.rejudge_bursts(changes.photo_ids)
         if changes.needs_view or changes.bursts:
             self.refresh_stats()
         elif changes.decisions:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -76,6 +76,24 @@ class BurstState:
             frozenset(pid for burst in bursts for pid in burst.hidden),
             {burst.representative_id: burst.count for burst in bursts},
         )
+
+    def rejudged(self, judged: Sequence[Any]) -> BurstState:
+        """This state with some bursts judged again (after a rating; same frames, so ``member_ids`` stays):
+        copies of the maps changed only where those bursts are (tens of milliseconds at 300,000 photos, where
+        building the state anew took seconds)."""
+        new_by_first = {burst.photo_ids[0]: burst for burst in judged}
+        by_member, counts, rest = dict(self.by_member), dict(self.counts), set(self.rest_ids)
+        for burst in judged:
+            before = self.by_member.get(burst.photo_ids[0])
+            if before is not None:
+                counts.pop(before.representative_id, None)
+                rest.difference_update(before.hidden)
+        for burst in judged:
+            by_member.update(dict.fromkeys(burst.photo_ids, burst))
+            counts[burst.representative_id] = burst.count
+            rest.update(burst.hidden)
+        bursts = [new_by_first.get(burst.photo_ids[0], burst) for burst in self.bursts]
+        return BurstState(bursts, by_member, self.member_ids, frozenset(rest), counts)
 
 
 @dataclass(frozen=True)

@@ -94,10 +94,17 @@ class ViewPresenter:
         w.stats_loaded.emit()
 
     def refresh_bursts(self) -> None:
+        self.window.queries.refresh_bursts(self._burst_query())
+
+    def rejudge_bursts(self, photo_ids: frozenset[int]) -> None:
+        """Stars changed: the bursts holding these photos choose their kept frame again."""
+        self.window.queries.rejudge_bursts(photo_ids, self._burst_query())
+
+    def _burst_query(self) -> BurstQuery:
         w = self.window
         sort = w.filter_bar.sort_spec()
         key = sort.key if sort.key == "score" or sort.key.startswith("attr:") else "score"
-        w.queries.refresh_bursts(BurstQuery(key, w.settings.burst_seconds, w.settings.burst_distance))
+        return BurstQuery(key, w.settings.burst_seconds, w.settings.burst_distance)
 
     def bursts_found(self, membership_changed: bool) -> None:
         w = self.window
