@@ -10,6 +10,7 @@ for the scroll-bar jumps.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 from collections.abc import Callable
@@ -71,6 +72,19 @@ def settle_memory() -> None:
     pump(FREE_AFTER_BIG_TASKS.settled, timeout=60)
 
 
+def stall_trace(heart: Heartbeat) -> Any:
+    """With ``ARTIMUSE_STALL_TRACE`` set: where the GUI thread was in each long stall (``bench/stall_trace.py``)."""
+    import os
+    import sys
+
+    if not os.environ.get("ARTIMUSE_STALL_TRACE"):
+        return None
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from stall_trace import StallTrace
+
+    return StallTrace(lambda: heart.last)
+
+
 class Heartbeat:
     """Ticks every ``HEARTBEAT_MS`` on the GUI thread; ``longest_ms`` is the longest gap minus the period."""
 
@@ -93,6 +107,10 @@ class Heartbeat:
     def reset(self) -> None:
         self._last = time.perf_counter()
         self.longest = 0.0
+
+    @property
+    def last(self) -> float:
+        return self._last
 
     def longest_ms(self) -> float:
         self._tick()  # a stall still going on counts too
@@ -135,9 +153,14 @@ class Session:
         else:
             limit_malloc_arenas()
             self.catalog = open_window_catalog(catalog_path)
+            with contextlib.suppress(ImportError):  # trees since the GIL switch interval
+                from artimuse_desktop.gui.tasks import share_the_gil_quickly
+
+                share_the_gil_quickly()
         freezer = collections_as_the_window_runs()
         self.sql_catalog = open_catalog(catalog_path)
         self.heart = Heartbeat()
+        self.trace = stall_trace(self.heart)
         self.reloads = 0
         started = time.perf_counter()
         self.window = MainWindow(self.catalog, Settings(score_after_indexing=False), settings_path=tmp / "s.json")
@@ -183,11 +206,18 @@ class Session:
         query = ViewQuery(
             kind, value, w.filter_bar.photo_filter(), w.filter_bar.sort_spec(), w.collapse_action.isChecked()
         )
-        started = time.perf_counter()
-        run_view_query(self.sql_catalog, query)
-        elapsed = (time.perf_counter() - started) * 1000
-        self.sql_catalog.engine.dispose()  # its page cache must not count in the window's memory
+        with self.bench_work():
+            started = time.perf_counter()
+            run_view_query(self.sql_catalog, query)
+            elapsed = (time.perf_counter() - started) * 1000
+            self.sql_catalog.engine.dispose()  # its page cache must not count in the window's memory
         return elapsed
+
+    def bench_work(self) -> Any:
+        """The bench's own work on the GUI thread: not the window's stall (the heartbeat resets after it)."""
+        import contextlib
+
+        return self.trace.paused() if self.trace is not None else contextlib.nullcontext()
 
     def view_answered(self) -> bool:
         """No view question pending (background work the view does not wait for, bursts and duplicate
@@ -234,8 +264,8 @@ class Session:
         return result
 
     def typing(self) -> dict[str, float]:
-        """7 keys 120 ms apart into the search box; time from the last key to the grid (includes the 250 ms
-        debounce that waits for the typing to pause)."""
+        """7 keys 120 ms apart into the search box; time from the last key to the grid (includes the search box's
+        pause, ``filter_bar.TYPING_PAUSE_MS``, that waits for the typing to stop)."""
         from PySide6.QtCore import Qt
         from PySide6.QtTest import QTest
 
@@ -416,6 +446,8 @@ def run_session(catalog_path: Path, tmp: Path, *, rounds: int = 30, profile: Pat
     out["rss_after_anon_mb"] = rss_mb("RssAnon")
     out["memory start"] = s.memory_start
     out["memory after"] = memory_breakdown(w)
+    if s.trace is not None:
+        out["stall trace"] = s.trace.stop()
     s.close()
     if profiler:
         profiler.disable()

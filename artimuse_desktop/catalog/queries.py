@@ -247,8 +247,9 @@ def count_photos(session: Session, flt: PhotoFilter | None = None, *, score_mode
     return int(session.execute(select(func.count()).select_from(stmt.subquery()), params).scalar_one())
 
 
-def _record(photo: Photo, score: float | None, model: str | None, places: RootMap) -> PhotoRecord:
-    """A record whose path and folder are where this computer finds them (``catalog.root_locations``)."""
+def _record(photo: Any, score: float | None, model: str | None, places: RootMap) -> PhotoRecord:
+    """A record whose path and folder are where this computer finds them (``catalog.root_locations``);
+    ``photo``: a ``Photo`` or a row of the photos table's columns."""
     return PhotoRecord(
         id=photo.id,
         path=places.to_local(photo.path),
@@ -295,16 +296,16 @@ def records_by_ids(session: Session, ids: Sequence[int], *, score_model: str | N
     rows: dict[int, PhotoRecord] = {}
     for start in range(0, len(ids), 900):  # stay under SQLite's bound-parameter limit
         chunk = list(ids[start : start + 900])
-        stmt = (
-            select(Photo, Assessment.score)
+        stmt = (  # the table's columns, not ORM instances: a page of 200 rows is read for every screen painted
+            select(Photo.__table__, Assessment.score.label("assessed_score"))
             .outerjoin(
                 Assessment,
                 and_(Assessment.photo_id == Photo.id, Assessment.model == model, Assessment.current.is_(True)),
             )
             .where(Photo.id.in_(chunk))
         )
-        for photo, score in session.execute(stmt):
-            rows[photo.id] = _record(photo, score, model, places)
+        for row in session.execute(stmt):
+            rows[row.id] = _record(row, row.assessed_score, model, places)
     return [rows[i] for i in ids if i in rows]
 
 

@@ -168,3 +168,20 @@ def test_garbage_collections_are_calmed_and_the_idle_heap_frozen(qtbot: Any) -> 
     finally:
         freezer.stop()
         gc.unfreeze()
+
+
+def test_the_window_hands_the_gil_on_every_millisecond_and_never_slower_than_python_would() -> None:
+    import sys
+
+    from artimuse_desktop.gui.tasks import GIL_SWITCH_S, share_the_gil_quickly
+
+    before = sys.getswitchinterval()
+    try:
+        sys.setswitchinterval(0.005)
+        assert share_the_gil_quickly() == pytest.approx(0.005)
+        assert sys.getswitchinterval() == pytest.approx(GIL_SWITCH_S)
+        sys.setswitchinterval(0.0005)  # already quicker: kept
+        share_the_gil_quickly()
+        assert sys.getswitchinterval() == pytest.approx(0.0005)
+    finally:
+        sys.setswitchinterval(before)
