@@ -107,3 +107,25 @@ def test_unknown_mode_refused() -> None:
 
     with pytest.raises(ModelUnavailableError, match="unknown quantization '3bit'"):
         cpu_quantize.check_supported("3bit")
+
+
+def test_an_8bit_score_does_not_depend_on_the_photos_batched_with_it(
+    tiny_store: Path, pixel_values: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Activations are quantised with one scale per sample: scored alone or beside others, a photo gets the
+    same score (it used to share one scale with its whole batch)."""
+    from artimuse_desktop.scoring.artimuse import scorer
+    from artimuse_desktop.scoring.registry import create_backend
+
+    assert len(pixel_values) >= 2
+    monkeypatch.setenv("ARTIMUSE_MODELS_DIR", str(tiny_store))
+    backend: Any = create_backend(f"artimuse:{MODEL_NAME}")
+    backend.load("cpu", quantize="8bit")
+    try:
+        together = [s.score for s in scorer.score_images(backend.loaded, pixel_values)]
+        alone = [
+            scorer.score_images(backend.loaded, pixel_values[i : i + 1])[0].score for i in range(len(pixel_values))
+        ]
+    finally:
+        backend.unload()
+    assert together == pytest.approx(alone, abs=1e-4)

@@ -32,8 +32,9 @@ log = logging.getLogger(__name__)
 
 # Bump when a code change can change a score or a critique (prompt changes are caught by the fingerprint).
 CODE_VERSION = 1
-#: Bumped when the quantised arithmetic changes its numbers (2: the score prompt in one pass, not prefix + rest).
-QUANT_VERSION = 2
+#: Bumped when the quantised arithmetic changes its numbers (2: the score prompt in one pass, not prefix + rest;
+#: 3: 8-bit activations scaled per sample, not per batch).
+QUANT_VERSION = 3
 
 
 @dataclass(frozen=True)

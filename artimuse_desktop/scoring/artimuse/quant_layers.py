@@ -1,7 +1,8 @@
 """The quantised layers of CPU ArtiMuse: int8 and 4-bit Linear modules and the stored embedding table, each
 made from a float weight (its integer tensors handed to the cache as they are made) or from the cache's tensors.
 
-* ``Int8Linear``: int8 weights per output channel, activations quantised to int8 per tensor on each call
+* ``Int8Linear``: int8 weights per output channel, activations quantised to int8 on each call, one scale per
+  sample (per photo, image tile or critique row: a score never depends on the photos batched with it)
   (``quantized::linear_dynamic``: fbgemm / oneDNN on x86, VNNI where the CPU has it, QNNPACK on ARM). A
   large matrix (``lm_head``) is packed ``ROW_BLOCK`` rows at a time, so packing never holds three copies of it;
   quantised per row, the 101 score-token logits keep their own scales.
@@ -102,11 +103,16 @@ def layer_classes() -> dict[str, type]:
             self.reduce_range = _reduce_range()
 
         def forward(self, x: Any) -> Any:
-            flat = x.reshape(-1, self.in_features).float()
+            # the kernel takes one activation scale per call: one call per sample keeps samples apart
+            samples = [x] if x.dim() < 3 or x.shape[0] == 1 else list(x)
+            ys = [self._rows(sample.reshape(-1, self.in_features).float()) for sample in samples]
+            y = ys[0] if len(ys) == 1 else torch.stack(ys)
+            return y.reshape(*x.shape[:-1], self.out_features).to(x.dtype)
+
+        def _rows(self, flat: Any) -> Any:
             # x is quantised per call the same way for every part: the same result as one matrix
             ys = [torch.ops.quantized.linear_dynamic(flat, part, self.reduce_range) for part in self._parts]
-            y = ys[0] if len(ys) == 1 else torch.cat(ys, dim=-1)
-            return y.reshape(*x.shape[:-1], self.out_features).to(x.dtype)
+            return ys[0] if len(ys) == 1 else torch.cat(ys, dim=-1)
 
         def extra_repr(self) -> str:
             return f"in={self.in_features}, out={self.out_features}, int8 weights, int8 dynamic activations"
