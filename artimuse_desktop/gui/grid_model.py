@@ -305,10 +305,11 @@ class PhotoGridModel(QStandardItemModel):
             self._want_page(page_no)
 
     def refresh_all(self) -> None:
-        """Drop every cached record (scores changed): visible rows are re-read when next painted."""
-        self._pages.clear()
-        self._generation += 1
-        self.repaint_visible()
+        """Every record may have changed (scores were written): the pages on screen are read again off the GUI
+        thread and paint their old records until then (no blank grid after each scoring batch); the others
+        are dropped."""
+        self._generation += 1  # a page being read now may hold the old scores: its answer is dropped
+        self.refresh_ids(self._pages.held_ids())
 
     def repaint_visible(self) -> None:
         """Every row may have changed: say so for the rows on screen (the rest are read when painted)."""

@@ -78,6 +78,10 @@ class RecordPages:
         page = self._pages.get(page_no)
         return page.get(photo_id) if page is not None else None
 
+    def held_ids(self) -> set[int]:
+        """Every photo on a held page."""
+        return {pid for page in self._pages.values() for pid in page}
+
     def holding(self, photo_ids: Iterable[int]) -> tuple[AbstractSet[int], list[int]]:
         """These ids as a set, and the held pages with any of them: O(held pages), whatever their number."""
         wanted = photo_ids if isinstance(photo_ids, AbstractSet) else set(photo_ids)

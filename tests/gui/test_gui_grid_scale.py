@@ -17,6 +17,7 @@ from artimuse_desktop.gui.grid_model import PhotoGridModel
 from artimuse_desktop.gui.grid_view import GridView
 from artimuse_desktop.gui.id_list import IdList, rows_in_runs, runs
 from artimuse_desktop.gui.thumbnail_loader import ImageLoader
+from tests.factory import add_assessment
 
 from .conftest import wait_idle
 
@@ -131,9 +132,26 @@ def test_pages_to_paint_are_read_off_the_gui_thread(qtbot: Any, window: Any, pho
     wait_idle(qtbot, window)
     model = window.model
     assert model.rowCount() == len(photos)
-    model.refresh_all()  # every cached page dropped
+    model.set_ids(model.ids())  # a new view: every cached page dropped
     assert model.painted_record(0) is None  # asked for, not read here
     qtbot.waitUntil(lambda: model.painted_record(0) is not None)
     record = model.painted_record(0)
     assert record is not None and record.id == model.id_at(0)
     assert model.record_for_id(photos[4]) is not None  # the synchronous path still answers
+
+
+def test_new_scores_repaint_in_place_without_a_blank_grid(
+    qtbot: Any, window: Any, catalog: Catalog, photos: list[int]
+) -> None:
+    """A scoring batch changes every shown score: the cells keep their old records until the page is read
+    again on a worker, then show the new score (they used to go blank in between)."""
+    window.reload_view()
+    wait_idle(qtbot, window)
+    model = window.model
+    before = model.painted_record(0)
+    assert before is not None
+    add_assessment(catalog, before.id, model.score_model or "technical", 12.5)
+    model.refresh_all()
+    assert model.painted_record(0) == before  # painted as it was while the page is read again
+    assert model.cached_record(before.id) is None  # but never answered as if it were current
+    qtbot.waitUntil(lambda: (record := model.painted_record(0)) is not None and record.score == 12.5)
