@@ -152,7 +152,7 @@ def test_out_of_memory_halves_the_batch_and_records_what_never_fits(catalog: Cat
 def test_a_run_killed_with_sigkill_loses_at_most_the_batch_in_flight(tmp_path: Path) -> None:
     catalog_path = tmp_path / "catalog.sqlite"
     catalog = Catalog(catalog_path)
-    total = 40
+    total = 16  # large frames, so a batch takes long enough for the kill to land mid-run
     make_library(catalog, tmp_path / "lib", total, size=(2400, 1600))
     catalog.close()
     command = [
