@@ -152,6 +152,8 @@ def _fill(model: Any, folder: Path, kinds: dict[str, str], cache: CacheReader | 
     from torch import nn
 
     from artimuse_desktop.scoring.artimuse.convert.checkpoint_files import find_weight_files
+    from artimuse_desktop.scoring.artimuse.convert.safetensors_io import read_header
+    from artimuse_desktop.scoring.artimuse.plain_reads import RowSlices, read_tensor
 
     expected = {name: tuple(t.shape) for name, t in model.state_dict().items()}
     embedding = "model.language_model.embed_tokens"
@@ -164,6 +166,7 @@ def _fill(model: Any, folder: Path, kinds: dict[str, str], cache: CacheReader | 
         setattr(model.get_submodule(parent) if parent else model, leaf, module)
 
     for file in find_weight_files(folder):
+        refs = read_header(file)  # quantised layers read their weights with plain reads (``plain_reads``)
         with safe_open(str(file), framework="pt") as handle:
             for key in handle.keys():  # noqa: SIM118 (safe_open handles are not mappings)
                 owner, _, leaf = key.rpartition(".")
@@ -181,7 +184,7 @@ def _fill(model: Any, folder: Path, kinds: dict[str, str], cache: CacheReader | 
                 elif owner in kinds:
                     parts = pending.setdefault(owner, {})
                     # weights are sliced row block by row block by int8; int4 needs the whole matrix once
-                    parts[leaf] = handle.get_slice(key) if kinds[owner] == "int8" else handle.get_tensor(key)
+                    parts[leaf] = RowSlices(refs[key]) if kinds[owner] == "int8" else read_tensor(refs[key])
                     linear = model.get_submodule(owner)
                     if "weight" in parts and (linear.bias is None or "bias" in parts):
                         place(owner, quant_layers.build(kinds[owner], owner, parts["weight"], parts.get("bias"), sink))

@@ -43,8 +43,6 @@ log = logging.getLogger(__name__)
 
 #: Tensor names read into memory of their own rather than from the file's mapping: copied at once for repacking.
 READ_NOT_MAPPED = (".qweight.", ".qscale.")
-_TORCH_DTYPES = {"F64": "float64", "F32": "float32", "F16": "float16", "BF16": "bfloat16", "I64": "int64"}
-_TORCH_DTYPES |= {"I32": "int32", "I16": "int16", "I8": "int8", "U8": "uint8", "BOOL": "bool"}
 
 FOLDER = ".quantized"
 FORMAT = "artimuse-quantized"
@@ -224,29 +222,12 @@ class CacheReader:
     def get(self, name: str) -> Any:
         try:
             if any(part in name for part in READ_NOT_MAPPED):
-                return self._read(name)
+                from artimuse_desktop.scoring.artimuse.plain_reads import read_tensor
+
+                return read_tensor(self._refs[name])
             return self.handle.get_tensor(name)
         except Exception as exc:
             raise CacheUnusable(f"{self.path}: tensor {name} cannot be read ({exc})") from exc
-
-    def _read(self, name: str) -> Any:
-        """One tensor read into memory of its own (no mapping left behind)."""
-        import torch
-
-        ref = self._refs[name]
-        dtype = getattr(torch, _TORCH_DTYPES[ref.dtype])
-        if not ref.nbytes:
-            return torch.empty(ref.shape, dtype=dtype)
-        data = bytearray(ref.nbytes)
-        view, done = memoryview(data), 0
-        with self.path.open("rb", buffering=0) as handle:
-            handle.seek(ref.start)
-            while done < ref.nbytes:  # one read returns at most about 2 GB
-                got = handle.readinto(view[done:])
-                if not got:
-                    raise OSError("the file is shorter than its header says")
-                done += got
-        return torch.frombuffer(data, dtype=dtype).reshape(ref.shape)
 
 
 def open_reader(folder: Path, key: CacheKey, shapes: dict[str, tuple[int, ...] | None]) -> CacheReader | None:
