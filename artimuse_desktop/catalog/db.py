@@ -314,23 +314,34 @@ class Catalog:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A short write transaction under the one-writer lock; commits on success, rolls back on error."""
+        self._refuse_if_read_only()
+        with self._write_lock:
+            session = self._sessions()
+            try:
+                with self._committed(session):
+                    yield session
+            finally:
+                session.close()
+
+    def _refuse_if_read_only(self) -> None:
         if self.read_only_reason is not None:
             raise CatalogError(
                 f"cannot write to the catalog {self.location}: {self.read_only_reason}", hint=READ_ONLY_HINT
             )
-        with self._write_lock:
-            session = self._sessions()
-            try:
-                yield session
-                session.commit()
-            except OperationalError as exc:
-                session.rollback()
-                raise CatalogError(f"could not write to the catalog {self.location}: {_reason(exc)}") from exc
-            except BaseException:
-                session.rollback()
-                raise
-            finally:
-                session.close()
+
+    @contextmanager
+    def _committed(self, unit: Session | Connection) -> Iterator[None]:
+        """Commit ``unit`` (a session or a connection) after the block; roll it back when the block fails, and
+        name a write SQLite refused (a full disk, a lock held too long) as this catalog's."""
+        try:
+            yield
+            unit.commit()
+        except OperationalError as exc:
+            unit.rollback()
+            raise CatalogError(f"could not write to the catalog {self.location}: {_reason(exc)}") from exc
+        except BaseException:
+            unit.rollback()
+            raise
 
     @contextmanager
     def connect_read(self) -> Iterator[Connection]:
@@ -347,25 +358,14 @@ class Catalog:
         """``write()`` for Core statements: a transaction on a connection under the one-writer lock; commits on
         success, rolls back on error. Through a session where this process has made its session factory (its
         ``after_commit`` listeners then hear of this commit too), else without importing the ORM."""
-        if self.read_only_reason is not None:
-            raise CatalogError(
-                f"cannot write to the catalog {self.location}: {self.read_only_reason}", hint=READ_ONLY_HINT
-            )
+        self._refuse_if_read_only()
         with self._write_lock:
             if self._session_factory is not None:  # the ORM is in use here: its commit listeners (``watch``) hear
                 with self.write() as session:
                     yield session.connection()
                 return
-            with self.engine.connect() as connection:
-                try:
-                    yield connection
-                    connection.commit()
-                except OperationalError as exc:
-                    connection.rollback()
-                    raise CatalogError(f"could not write to the catalog {self.location}: {_reason(exc)}") from exc
-                except BaseException:
-                    connection.rollback()
-                    raise
+            with self.engine.connect() as connection, self._committed(connection):
+                yield connection
 
     def integrity_check(self) -> str:
         """``ok``, or what is wrong: SQLite's own check of the file; on PostgreSQL (which checks its pages
