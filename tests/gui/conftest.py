@@ -3,6 +3,7 @@ background thread outlives a test. (User folders and the catalog come from tests
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before anything imports Qt
@@ -112,3 +113,25 @@ def wait_idle(qtbot: Any, win: Any, timeout: int = 10000) -> None:
 def reload(qtbot: Any, win: Any) -> None:
     win.reload_view()
     wait_idle(qtbot, win)
+
+
+@contextlib.contextmanager
+def blank_grid(qtbot: Any, catalog: Catalog, view_class: Any = None) -> Iterator[tuple[Any, Any]]:
+    """A shown grid (``view_class``, a ``GridView`` by default) whose model will hold ids the catalog does not
+    have: the cells paint blank, for tests where only the rows matter."""
+    from artimuse_desktop.gui.grid_model import PhotoGridModel
+    from artimuse_desktop.gui.grid_view import GridView
+    from artimuse_desktop.gui.thumbnail_loader import ImageLoader
+
+    loader = ImageLoader(threads=1)
+    model = PhotoGridModel(catalog, loader)
+    view = (view_class or GridView)()
+    view.setModel(model)
+    view.resize(900, 700)
+    view.show()
+    qtbot.waitExposed(view)
+    try:
+        yield view, model
+    finally:
+        view.close()
+        loader.shutdown()

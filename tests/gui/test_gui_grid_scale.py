@@ -13,13 +13,10 @@ import pytest
 
 from artimuse_desktop.catalog.collections import histogram_counts
 from artimuse_desktop.catalog.db import Catalog
-from artimuse_desktop.gui.grid_model import PhotoGridModel
-from artimuse_desktop.gui.grid_view import GridView
 from artimuse_desktop.gui.id_list import IdList, rows_in_runs, runs
-from artimuse_desktop.gui.thumbnail_loader import ImageLoader
 from tests.factory import add_assessment
 
-from .conftest import wait_idle
+from .conftest import blank_grid, wait_idle
 
 HUGE = 200_000
 
@@ -56,16 +53,8 @@ def test_histogram_bins_like_the_bars_are_drawn() -> None:
 @pytest.fixture
 def huge_grid(qtbot: Any, catalog: Catalog) -> Any:
     """A grid of HUGE photo ids the catalog does not have (cells paint blank): only the row count matters."""
-    loader = ImageLoader(threads=1)
-    model = PhotoGridModel(catalog, loader)
-    view = GridView()
-    view.setModel(model)
-    view.resize(900, 700)
-    view.show()
-    qtbot.waitExposed(view)
-    yield view, model
-    view.close()
-    loader.shutdown()
+    with blank_grid(qtbot, catalog) as grid:
+        yield grid
 
 
 def test_a_huge_view_never_calls_python_per_row(huge_grid: Any) -> None:

@@ -16,12 +16,10 @@ from PySide6.QtWidgets import QLabel
 from artimuse_desktop.catalog.db import Catalog
 from artimuse_desktop.formatting import measure_label
 from artimuse_desktop.gui.gc_pauses import HeapFreezer, calm_collections
-from artimuse_desktop.gui.grid_model import PhotoGridModel
 from artimuse_desktop.gui.grid_view import LAYOUT_BATCH, RANGES_PER_PASS, GridView
 from artimuse_desktop.gui.id_list import MANY_IDS, IdList
-from artimuse_desktop.gui.thumbnail_loader import ImageLoader
 
-from .conftest import wait_idle
+from .conftest import blank_grid, wait_idle
 
 HUGE = 4 * LAYOUT_BATCH
 
@@ -39,18 +37,10 @@ class CountingGrid(GridView):
 @pytest.fixture
 def huge(qtbot: Any, catalog: Catalog) -> Any:
     """HUGE photo ids the catalog does not have (cells paint blank): only the rows matter."""
-    loader = ImageLoader(threads=1)
-    model = PhotoGridModel(catalog, loader)
-    view = CountingGrid()
-    view.setModel(model)
-    view.resize(900, 700)
-    view.show()
-    qtbot.waitExposed(view)
-    model.set_ids(range(1, HUGE + 1))
-    qtbot.waitUntil(lambda: view.verticalScrollBar().maximum() > 0)
-    yield view, model
-    view.close()
-    loader.shutdown()
+    with blank_grid(qtbot, catalog, CountingGrid) as (view, model):
+        model.set_ids(range(1, HUGE + 1))
+        qtbot.waitUntil(lambda: view.verticalScrollBar().maximum() > 0)
+        yield view, model
 
 
 def test_a_data_change_repaints_without_laying_every_row_out(qtbot: Any, huge: Any) -> None:
