@@ -203,6 +203,7 @@ def bench_queries(path: Path, runs: int) -> list[dict[str, Any]]:
 
 GRID_STEPS = (
     "first view",
+    "background searches",
     "sort change",
     "attribute sort",
     "filter picks",

@@ -23,6 +23,7 @@ import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from artimuse_desktop.imaging.formats import RAW_FORMATS
 
@@ -102,11 +103,11 @@ class Candidate:
     rank: int | None = None  # place in the score sort (0 is best); None: no value for the chosen key
     score: float | None = None  # the value shown in the reason, when there is one
 
-    @property
+    @cached_property  # the keep rules ask for these a few times per frame; they are regular expressions
     def raw(self) -> bool:
         return is_raw_file(self.format, self.filename or os.path.basename(self.path))
 
-    @property
+    @cached_property
     def copy_marks(self) -> int:
         """0 for the camera's own file; 1 for a copy's name or an export folder; 2 for both."""
         named = copy_marker(self.filename or os.path.basename(self.path)) is not None

@@ -283,9 +283,11 @@ class ViewLoader(QObject):
     def refresh_bursts(self, query: BurstQuery) -> None:
         """Bursts, and the duplicate groups (they change with the same events: indexing, new settings).
 
-        Each runs on a thread of its own (``IN_ORDER`` channels have their own pool): at 300,000 photos they
-        take seconds, and on the shared pool they kept the view's whole list and histogram waiting. A question
-        already stale when its turn comes is skipped; the modules are imported there, not on the GUI thread."""
+        Both run one after the other on the bursts' own thread (``IN_ORDER`` channels have their own pool): at
+        300,000 photos they take seconds, on the shared pool they kept the view's whole list and histogram
+        waiting, and side by side they were two threads running Python at once, which the GUI thread waits
+        behind for the GIL. A question already stale when its turn comes is skipped; the modules are imported
+        there, not on the GUI thread."""
         self._burst_asked += 1
         catalog, asked = self.catalog, self._burst_asked
 
@@ -310,7 +312,7 @@ class ViewLoader(QObject):
 
         def ask() -> None:
             self.tasks.submit("bursts", bursts, when_current(self._bursts_found), policy=IN_ORDER)
-            self.tasks.submit("duplicates", duplicates, when_current(self._duplicates_found), policy=IN_ORDER)
+            self.tasks.submit("bursts", duplicates, when_current(self._duplicates_found), policy=IN_ORDER)
 
         self._hold_for_head("bursts", ask)
 
