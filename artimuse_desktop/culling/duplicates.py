@@ -22,14 +22,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
+import numpy as np
+import numpy.typing as npt
 from sqlalchemy import and_, select
 
 from artimuse_desktop.catalog.db import Catalog
-from artimuse_desktop.catalog.models import STATUS_OK, Assessment, Photo
+from artimuse_desktop.catalog.models import Assessment, Photo
 from artimuse_desktop.culling.bursts import DEFAULT_MAX_DISTANCE, score_ranking
 from artimuse_desktop.culling.decisions import DecisionChange, set_decisions
-from artimuse_desktop.culling.duplicate_groups import group_positions
+from artimuse_desktop.culling.duplicate_groups import group_arrays
+from artimuse_desktop.culling.duplicate_rows import Columns, Item, Rows, columns_of, load_columns, load_rows
 from artimuse_desktop.culling.hash_index import parse_hashes
 from artimuse_desktop.culling.keep_rules import Candidate, keep_order, keep_reason
 from artimuse_desktop.vocabulary import FLAG_REJECT
@@ -53,15 +57,6 @@ __all__ = [
     "keep_best_reject_rest",
     "load_rows",
 ]
-
-
-@dataclass(frozen=True)
-class Item:
-    """What grouping needs to know about one photo."""
-
-    photo_id: int
-    fingerprint: str | None = None
-    phash: str | None = None
 
 
 @dataclass(frozen=True)
@@ -114,53 +109,51 @@ class DuplicateReport:
 # --------------------------------------------------------------------------------------------- grouping
 
 
-@dataclass(frozen=True)
-class Rows:
-    """What grouping reads about every photo, as parallel lists (100,000 rows load in a fraction of a second)."""
-
-    ids: list[int]
-    fingerprints: list[str | None]
-    phashes: list[str | None]
-
-    @classmethod
-    def of(cls, items: Sequence[Item]) -> Rows:
-        return cls([i.photo_id for i in items], [i.fingerprint for i in items], [i.phash for i in items])
-
-
 def group_items(
     items: Sequence[Item] | Rows, *, max_distance: int = DEFAULT_MAX_DISTANCE, exact_only: bool = False
 ) -> list[tuple[tuple[int, ...], str]]:
     """Groups of at least two photo ids with their kind (``EXACT`` when every member has one fingerprint),
     ids ascending inside a group, groups by their first id."""
+    rows = items if isinstance(items, Rows) else Rows.of(items)
+    found = _grouping(columns_of(rows.ids, rows.fingerprints, rows.phashes), max_distance, exact_only)
+    ids = found.ids.tolist()
+    bounds = found.bounds.tolist()
+    exact = found.exact.tolist()
+    return [
+        (tuple(ids[start:stop]), EXACT if same else NEAR)
+        for start, stop, same in zip(bounds[:-1], bounds[1:], exact, strict=True)
+    ]
+
+
+class _Found(NamedTuple):
+    ids: npt.NDArray[np.int64]  # every member, group after group
+    bounds: npt.NDArray[np.intp]
+    exact: npt.NDArray[np.bool_]
+
+
+def _grouping(columns: Columns, max_distance: int, exact_only: bool) -> _Found:
     if not 0 <= max_distance <= MAX_DISTANCE_LIMIT:
         raise ValueError(f"max_distance must be between 0 and {MAX_DISTANCE_LIMIT} bits")
-    rows = items if isinstance(items, Rows) else Rows.of(items)
-    found = group_positions(rows.fingerprints, None if exact_only else rows.phashes, max_distance)
-    groups: list[tuple[tuple[int, ...], str]] = []
-    for members in found:
-        prints = {rows.fingerprints[i] for i in members}
-        kind = EXACT if len(prints) == 1 and None not in prints else NEAR
-        groups.append((tuple(sorted(rows.ids[i] for i in members)), kind))
-    groups.sort(key=lambda group: group[0][0])
-    return groups
+    found = group_arrays(
+        columns.ids,
+        columns.prints,
+        columns.linkable,
+        None if exact_only else columns.hashes,
+        None if exact_only else columns.valid,
+        max_distance,
+    )
+    return _Found(columns.ids[found.positions], found.bounds, found.exact)
 
 
 # --------------------------------------------------------------------------------------------- catalog side
 
 
-def load_rows(catalog: Catalog) -> Rows:
-    """Every readable photo (status ok) with what grouping needs; missing and broken files never group."""
-    stmt = select(Photo.id, Photo.fingerprint, Photo.phash).where(Photo.status == STATUS_OK).order_by(Photo.id)
-    with catalog.read() as session:
-        columns = list(zip(*session.execute(stmt), strict=True)) or [(), (), ()]
-    ids, fingerprints, phashes = columns
-    return Rows(list(ids), list(fingerprints), list(phashes))
-
-
 def duplicate_ids(catalog: Catalog, *, max_distance: int = DEFAULT_MAX_DISTANCE) -> tuple[int, ...]:
-    """Every photo that has a duplicate (what the "Duplicates" collection shows): grouping only, no keep rules."""
-    groups = group_items(load_rows(catalog), max_distance=max_distance)
-    return tuple(pid for ids, _kind in groups for pid in ids)
+    """Every photo that has a duplicate (what the "Duplicates" collection shows), group after group: grouping
+    only, no keep rules, from plain columns (``duplicate_rows.load_columns``)."""
+    if not 0 <= max_distance <= MAX_DISTANCE_LIMIT:
+        raise ValueError(f"max_distance must be between 0 and {MAX_DISTANCE_LIMIT} bits")
+    return tuple(_grouping(load_columns(catalog), max_distance, exact_only=False).ids.tolist())
 
 
 def find_duplicates(

@@ -1,17 +1,15 @@
 """Duplicates across the library: exact copies by content, near copies by perceptual hash, keep rules, one undo.
 
 The end-to-end tests index real photographs written to disk (``duplicate_library``) with the real indexer, so
-fingerprints and hashes are the ones a user's catalog holds. The index search is checked against a direct
-comparison of every pair on random hashes, planted near pairs and crowded buckets.
+fingerprints and hashes are the ones a user's catalog holds. The arrays underneath (the hash-pair index, the
+plain reads, the grouping) are checked on random data in ``test_duplicate_arrays``.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import pytest
 from sqlalchemy import select, update
 
@@ -30,7 +28,6 @@ from artimuse_desktop.culling.duplicates import (
     group_items,
     keep_best_reject_rest,
 )
-from artimuse_desktop.culling.hash_index import chunk_radii, near_pairs, parse_hashes
 from artimuse_desktop.library.indexer import index_roots
 from artimuse_desktop.vocabulary import FLAG_PICK, FLAG_REJECT
 from tests.culling.duplicate_library import Library, write_library
@@ -197,77 +194,3 @@ def test_the_duplicates_collection_shows_every_member_and_counts_them(catalog: C
     assert sorted(run_view_query(catalog, query).ids) == sorted(members)
     assert run_stats(catalog, (), members).counts["duplicates"] == 7
     assert run_view_query(catalog, ViewQuery("duplicates", None, PhotoFilter(), SortSpec(), False)).ids == []
-
-
-# --------------------------------------------------------------------------------------------- the index
-
-
-def brute_pairs(hashes: Sequence[int], max_distance: int) -> list[tuple[int, int]]:
-    return [
-        (i, j)
-        for i in range(len(hashes))
-        for j in range(i + 1, len(hashes))
-        if (hashes[i] ^ hashes[j]).bit_count() <= max_distance
-    ]
-
-
-def planted(seed: int, n: int, crowded: bool = False) -> list[int]:
-    """Random hashes, a third of them near copies (0-12 bits flipped) of others; ``crowded`` puts half of them
-    in one 16-bit bucket (dark frames share chunks), past the flat passes' reach."""
-    rng = random.Random(seed)
-    values = [rng.getrandbits(64) for _ in range(n)]
-    for k in range(n // 3):
-        v = values[rng.randrange(n // 3)]
-        for bit in rng.sample(range(64), rng.randrange(13)):
-            v ^= 1 << bit
-        values[n - 1 - k] = v
-    if crowded:
-        values = [v & ~0xFFFF if i % 2 else v for i, v in enumerate(values)]
-    return values
-
-
-@pytest.mark.parametrize("max_distance", [0, 1, 3, 6, 10, 14, 20])
-@pytest.mark.parametrize("crowded", [False, True])
-def test_the_index_finds_exactly_the_pairs_a_full_comparison_finds(max_distance: int, crowded: bool) -> None:
-    values = planted(max_distance, 600, crowded)
-    unique = sorted(set(values))
-    left, right = near_pairs(np.array(unique, dtype=np.uint64), max_distance)
-    assert list(zip(left.tolist(), right.tolist(), strict=True)) == brute_pairs(unique, max_distance)
-
-
-@pytest.mark.parametrize("small_pieces", [False, True])
-def test_the_table_search_itself_matches_on_a_larger_set(small_pieces: bool, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Large enough that the chunk tables are used (small sets compare directly: cheaper); with small pieces,
-    crowded buckets go through the bounded expansion and the checks run in many pieces."""
-    from artimuse_desktop.culling import hash_index
-
-    if small_pieces:
-        monkeypatch.setattr(hash_index, "_SLOTS", 1)
-        monkeypatch.setattr(hash_index, "_MAX_PAIRS", 300)
-    values = np.array(sorted(set(planted(7, 6000, crowded=True))), dtype=np.uint64)
-    assert hash_index._indexed_is_cheaper(len(values), chunk_radii(10))
-    table = hash_index._indexed_pairs(values, chunk_radii(10), 10)
-    direct = hash_index._brute_pairs(values, 10)
-    assert np.array_equal(table[0], direct[0]) and np.array_equal(table[1], direct[1])
-
-
-def test_chunk_radii_cover_the_distance() -> None:
-    for distance in range(0, 33):
-        radii = chunk_radii(distance)
-        assert sum(r + 1 for r in radii) == distance + 1 and len(radii) == 4
-
-
-def test_parse_hashes_marks_what_is_not_sixteen_hex_digits() -> None:
-    values, valid = parse_hashes(["ffffffffffffffff", "0000000000000001", "xyz", None, "f" * 17])
-    assert valid.tolist() == [True, True, False, False, False]
-    assert values[:2].tolist() == [2**64 - 1, 1]
-
-
-def test_a_copy_whose_neighbours_went_to_another_star_still_joins_one() -> None:
-    """A has three neighbours (A1, A2, B) and becomes a centre; C is near B only (16 bits from A). C must not
-    go unlisted: it joins the star its one neighbour went to."""
-    a, a1, a2, b, c = 0, 0x7, 0x70, 0xFF00, 0xFFFF00
-    items = [Item(i + 1, None, f"{h:016x}") for i, h in enumerate([a, a1, a2, b, c])]
-    assert group_items(items, max_distance=10) == [((1, 2, 3, 4, 5), NEAR)]
-    without_c = group_items(items[:4], max_distance=10)
-    assert without_c == [((1, 2, 3, 4), NEAR)]
