@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtGui import QAction, QActionGroup
-from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar
+from PySide6.QtWidgets import QMainWindow, QMenu, QMenuBar, QToolBar
 
 from artimuse_desktop.gui.commands import (
     CULLING,
@@ -55,9 +55,12 @@ class CommandActions:
         return action
 
     def build_menus(self) -> None:
+        """The menu bar from the command table. Every menu is made here in Python and then added: the menus
+        ``addMenu(title)`` makes in C++ came back, once in a while, as a stale ``QWidget`` wrapper (PySide
+        found an old wrapper at the reused address), and the window failed to open on ``addSeparator``."""
         bar = self.window.menuBar()
         for title in MENUS:
-            self.menus[title] = bar.addMenu(f"&{title}")
+            self.menus[title] = self.add_menu(bar, f"&{title}")
         for command in self.commands:
             if not command.menu:
                 continue
@@ -70,8 +73,15 @@ class CommandActions:
         if path in self.menus:
             return self.menus[path]
         parent_path, _, title = path.rpartition("/")
-        menu = self._menu(parent_path).addMenu(title)
+        menu = self.add_menu(self._menu(parent_path), title)
         self.menus[path] = menu
+        return menu
+
+    @staticmethod
+    def add_menu(parent: QMenuBar | QMenu, title: str) -> QMenu:
+        """A submenu made in Python (see ``build_menus``), added to ``parent``."""
+        menu = QMenu(title, parent)
+        parent.addMenu(menu)
         return menu
 
     def add_to_toolbar(self, toolbar: QToolBar, ids: tuple[str, ...]) -> None:

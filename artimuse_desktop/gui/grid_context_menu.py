@@ -49,7 +49,7 @@ class GridContextMenu(QObject):
             if entry == "|":
                 menu.addSeparator()
             elif entry.startswith("@"):
-                sub = menu.addMenu(entry[1:].rpartition("/")[2])
+                sub = self.window.commands.add_menu(menu, entry[1:].rpartition("/")[2])
                 for command in COMMANDS:
                     if command.menu == entry[1:]:
                         sub.addAction(actions[command.id])

@@ -197,7 +197,7 @@ class MainWindow(QMainWindow):
         self.collapse_action = self.commands["view.collapse"]
         self.collapse_action.setChecked(self.settings.collapse_bursts)
         self.commands["view.side_panel"].setChecked(self.settings.side_panel_visible)
-        themes = self.commands.menus["View"].addMenu("Theme")
+        themes = self.commands.add_menu(self.commands.menus["View"], "Theme")
         group = QActionGroup(self)
         for name in settings_module.THEMES:
             action = themes.addAction(name.capitalize())
@@ -206,7 +206,7 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _=False, name=name: self.set_theme(name))
             group.addAction(action)
         self.score_models = ScoreModelChoice(
-            self.catalog, self.tasks, self.commands.menus["Score"].addMenu("Score shown"), self
+            self.catalog, self.tasks, self.commands.add_menu(self.commands.menus["Score"], "Score shown"), self
         )
         self.score_models.changed.connect(lambda: self.apply_changes(Changes(score_model=True)))
         self.score_models.failed.connect(self.show_error)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMenu
 
 from artimuse_desktop.catalog.db import Catalog
 from artimuse_desktop.catalog.queries import get_photo
@@ -53,6 +54,10 @@ def test_menus_shortcuts_and_help_come_from_the_table(qtbot: Any, window: Any) -
                 assert action.text().endswith("\t" + command.key_text().split(" / ")[0])
     in_menus = {a.objectName() for menu in window.commands.menus.values() for a in menu.actions()}
     assert {c.id for c in COMMANDS if c.menu} <= in_menus
+    # every menu is one made in Python (a wrapper PySide looked up for a C++-made menu once came back stale)
+    assert all(type(menu) is QMenu for menu in window.commands.menus.values())
+    titles = [a.text() for a in window.menuBar().actions()]
+    assert titles[:2] == ["&File", "&Edit"] and all(a.menu() is not None for a in window.menuBar().actions())
     assert help_rows()[0].action == "Pick / reject / unflag"
 
 
