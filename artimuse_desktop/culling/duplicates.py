@@ -26,11 +26,9 @@ from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import and_, select
 
 from artimuse_desktop.catalog.db import Catalog
-from artimuse_desktop.catalog.models import Assessment, Photo
-from artimuse_desktop.culling.bursts import DEFAULT_MAX_DISTANCE, score_ranking
+from artimuse_desktop.culling.bursts import DEFAULT_MAX_DISTANCE, load_candidates, score_ranking
 from artimuse_desktop.culling.decisions import DecisionChange, set_decisions
 from artimuse_desktop.culling.duplicate_groups import group_arrays
 from artimuse_desktop.culling.duplicate_rows import Columns, Item, Rows, columns_of, load_columns, load_rows
@@ -174,7 +172,7 @@ def find_duplicates(
         return DuplicateReport((), len(rows.ids), without_hash)
     id_groups = [ids for ids, _kind in found]
     ranking = score_ranking(catalog, id_groups, key, descending=descending, score_model=score_model)
-    candidates = load_candidates(catalog, id_groups, ranking, with_score=key == "score", score_model=score_model)
+    candidates = load_candidates(catalog, id_groups, ranking, key, score_model=score_model)  # the bursts' read
     position = {pid: index for index, pid in enumerate(rows.ids)}
     label = key.split(":", 1)[1] if ":" in key else "score"
     groups = []
@@ -185,41 +183,6 @@ def find_duplicates(
         }
         groups.append(judge(ids, kind, candidates, known, label, lowest=not descending))
     return DuplicateReport(tuple(groups), len(rows.ids), without_hash)
-
-
-def load_candidates(
-    catalog: Catalog,
-    groups: Sequence[Sequence[int]],
-    ranking: Mapping[int, int],
-    *,
-    with_score: bool = True,
-    score_model: str | None = None,
-) -> dict[int, Candidate]:
-    """What the keep rules need about every photo of ``groups``, by id: plain columns, no ORM objects (a few
-    thousand groups load in tens of milliseconds)."""
-    from artimuse_desktop.catalog.queries import get_score_model
-    from artimuse_desktop.catalog.root_locations import root_map
-
-    ids = [pid for group in groups for pid in group]
-    found: dict[int, Candidate] = {}
-    with catalog.read() as session:
-        places = root_map(session)  # paths and folders as this computer sees them
-        model = score_model or get_score_model(session)
-        current = and_(Assessment.photo_id == Photo.id, Assessment.model == model, Assessment.current.is_(True))
-        columns = (Photo.id, Photo.path, Photo.folder, Photo.filename, Photo.format, Photo.width, Photo.height)
-        for start in range(0, len(ids), 900):  # SQLite's bound-parameter budget
-            stmt = (
-                select(*columns, Photo.rating, Assessment.score)
-                .outerjoin(Assessment, current)
-                .where(Photo.id.in_(ids[start : start + 900]))
-            )
-            for pid, path, folder, filename, fmt, width, height, rating, score in session.execute(stmt):
-                found[pid] = Candidate(
-                    pid, places.to_local(path), places.to_local(folder), filename, fmt, width, height, rating or 0,
-                    ranking.get(pid),
-                    score if with_score else None,
-                )  # fmt: skip
-    return found
 
 
 def judge(

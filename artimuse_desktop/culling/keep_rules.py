@@ -23,7 +23,7 @@ import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from artimuse_desktop.imaging.formats import RAW_FORMATS
 
@@ -65,6 +65,7 @@ def is_raw_file(fmt: str | None, filename: str) -> bool:
     return os.path.splitext(filename)[1].lstrip(".").upper() in RAW_FORMATS
 
 
+@lru_cache(maxsize=4096)  # a library has few folders and every frame of one asks: 300,000 splits cost a second
 def export_folder(folder: str) -> str | None:
     """The export-style folder name in ``folder`` (``Exports``, ``Web`` ...), or None."""
     for part in re.split(r"[\\/]+", folder):
