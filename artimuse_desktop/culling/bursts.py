@@ -227,7 +227,7 @@ def load_candidates(
 
     Only those columns, straight off the DBAPI cursor: whole photo records (every EXIF field, dates parsed)
     cost seconds for the 57,000 frames of a 300,000-photo archive's bursts."""
-    from sqlalchemy import and_, literal, select
+    from sqlalchemy import and_, null, select
 
     from artimuse_desktop.catalog.queries import get_score_model
     from artimuse_desktop.catalog.root_locations import read_root_map
@@ -240,7 +240,7 @@ def load_candidates(
         model = score_model or get_score_model(session)
         connection = session.connection()
         places = read_root_map(connection)
-        score = a.score if key == "score" else literal(None)
+        score = a.score if key == "score" else null()
         columns = (p.id, p.path, p.folder, p.filename, p.format, p.width, p.height, p.rating, score)
         base = select(*columns).select_from(photos)
         if key == "score":

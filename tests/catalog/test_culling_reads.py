@@ -42,6 +42,9 @@ def test_bursts_and_duplicates_on_either_backend(catalog: Catalog) -> None:
     assert [burst.photo_ids for burst in bursts] == [(ids[0], ids[1], ids[2]), (ids[6], ids[7])]
     assert bursts[0].best_id == ids[1] and bursts[0].kept_name == "IMG_0001.JPG"
     assert bursts[0].candidates[0].folder == "/shoot/ceremony"
+    by_measure = find_bursts(catalog, key="measure:sharpness")  # no score column read: a NULL in its place
+    assert [burst.photo_ids for burst in by_measure] == [burst.photo_ids for burst in bursts]
+    assert all(c.score is None for burst in by_measure for c in burst.candidates)
     near = {ids[0], ids[1], ids[2], ids[5], ids[4], ids[6], ids[7]}
     assert set(duplicate_ids(catalog)) >= {ids[0], ids[5]} and set(duplicate_ids(catalog)) <= near
     report = find_duplicates(catalog)
