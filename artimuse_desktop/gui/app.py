@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from artimuse_desktop import paths
 from artimuse_desktop import settings as settings_module
 from artimuse_desktop.gui.gc_pauses import HeapFreezer, calm_collections
-from artimuse_desktop.gui.tasks import limit_malloc_arenas, share_the_gil_quickly
+from artimuse_desktop.gui.tasks import limit_malloc_arenas, run_workers_below_the_gui, share_the_gil_quickly
 from artimuse_desktop.gui.theme import THEMES_DIR, apply_theme
 from artimuse_desktop.logfile import LOG_FILE_NAME, file_handler, route_warnings
 
@@ -137,6 +137,7 @@ def run(catalog_path: Path | str, open_paths: Sequence[str] = ()) -> int:
     """Open the catalog and run the window until the user quits; returns the exit code."""
     limit_malloc_arenas()  # before Qt and the pools start their threads
     share_the_gil_quickly()  # the GUI thread waits less for the workers' Python
+    run_workers_below_the_gui()  # and less for a core
     calm_collections()  # full garbage collections stop the GUI thread (``gui.gc_pauses``)
     log_file = setup_logging()
     qInstallMessageHandler(_qt_message)

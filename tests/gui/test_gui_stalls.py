@@ -7,6 +7,7 @@ collections (which hold every thread) come rarely and over what is new. Counted,
 from __future__ import annotations
 
 import gc
+import sys
 from typing import Any
 
 import numpy as np
@@ -175,3 +176,32 @@ def test_the_window_hands_the_gil_on_every_millisecond_and_never_slower_than_pyt
         assert sys.getswitchinterval() == pytest.approx(0.0005)
     finally:
         sys.setswitchinterval(before)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="one thread's nice value is Linux's")
+def test_the_window_runs_its_pool_threads_below_the_gui_thread(qtbot: Any) -> None:
+    import os
+    import threading
+
+    from artimuse_desktop.gui import tasks
+
+    def niceness() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    gui = niceness()
+    runner = tasks.TaskRunner(threads=1)
+    answers: list[int] = []
+    try:
+        runner.submit("before", niceness, answers.append)  # the command line and the tests: as Python starts
+        qtbot.waitUntil(lambda: len(answers) == 1)
+        tasks.run_workers_below_the_gui()
+        runner.submit("after", niceness, answers.append)
+        runner.submit("again", niceness, answers.append)  # once per thread: not lowered twice
+        runner.submit("serial", niceness, answers.append, policy=tasks.IN_ORDER)  # a pool of its own
+        qtbot.waitUntil(lambda: len(answers) == 4)
+    finally:
+        tasks._worker_nice = None
+        runner.shutdown()
+    lowered = min(19, gui + tasks.WORKER_NICENESS)
+    assert answers == [gui, lowered, lowered, lowered]
+    assert niceness() == gui  # the GUI thread itself keeps its place
