@@ -24,12 +24,17 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-
-from PIL import Image
+from typing import TYPE_CHECKING
 
 from artimuse_desktop.errors import ArtiMuseError
 from artimuse_desktop.imaging.cache_ledger import MAX_AGE_S, CacheLedger, LedgerState
-from artimuse_desktop.imaging.decode import decode
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+# Pillow (and the decoders) are imported by ``store`` and ``ensure``, when a thumbnail is made: the window's
+# first screen only reads cached files (``get``), and a worker importing Pillow (0.05-0.1 s of Python) while
+# the GUI thread painted that screen kept it waiting for the GIL (stalls of 125-195 ms right after show).
 
 KIND_SIZES: dict[str, int] = {"grid": 320, "preview": 1600}
 """Long edge in pixels for each kind of thumbnail."""
@@ -139,6 +144,8 @@ class ThumbnailCache:
         target = self.path_for(fingerprint, kind)
         long_edge = self.size_of(kind)
         if max(image.size) > long_edge:
+            from PIL import Image
+
             scale = long_edge / max(image.size)
             size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
             image = image.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
@@ -199,6 +206,8 @@ class ThumbnailCache:
             return existing
         long_edge = self.size_of(kind)
         if image is None or max(image.size) < long_edge:
+            from artimuse_desktop.imaging.decode import decode
+
             image = decode(source_path, long_edge, orientation=orientation, max_pixels=max_pixels).image
         return self.store(fingerprint, kind, image)
 
