@@ -7,8 +7,10 @@ thanks to WAL. ORM objects stay inside these sessions; callers get plain datacla
 Creating and upgrading happen in one transaction each (``catalog.upgrade``), with a copy kept beside a catalog
 that holds photos before it is upgraded. Opening a current catalog costs one query (its ``alembic_version`` row,
 compared with ``catalog.revisions``); Alembic is imported only for an upgrade, the ORM and the models with the
-first session. A catalog in a place that cannot be written is refused to writers with the reason, and opened
-read-only for readers (``open_catalog_for_reading``, ``catalog.access``).
+first session, and SQLAlchemy itself with the engine, on first use (``Catalog.engine``): the indexer's raw SQL
+(``Catalog.raw_read`` / ``raw_write``, ``catalog.dbapi``) on a current file never needs it. A catalog in a
+place that cannot be written is refused to writers with the reason, and opened read-only for readers
+(``open_catalog_for_reading``, ``catalog.access``).
 
 A studio's shared catalog lives on PostgreSQL instead (``--catalog postgresql+psycopg://USER@HOST/DB``,
 ``catalog.location``): the same models and migrations, a pooled engine that pings before use, the upgrade in one
@@ -19,23 +21,23 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import sys
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DatabaseError, OperationalError, ProgrammingError
-
+from artimuse_desktop.catalog import dbapi
 from artimuse_desktop.catalog.access import READ_ONLY_HINT, read_only_uri, why_not_writable
+from artimuse_desktop.catalog.engines import SERVER_HINT, current_revision, file_engine, read_only_engine, server_engine
 from artimuse_desktop.catalog.location import CatalogLocation, parse_location
 from artimuse_desktop.catalog.revisions import head_revision, known_revisions
 from artimuse_desktop.errors import CatalogError, CatalogTooNewError
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
     from sqlalchemy.orm import Session, sessionmaker
 
 __all__ = ["BATCH", "WINDOW", "Catalog", "Tuning", "head_revision", "open_catalog", "open_catalog_for_reading"]
@@ -110,70 +112,15 @@ def _check_is_sqlite(path: Path) -> None:
         )
 
 
-def _current_revision(engine: Engine) -> str | None:
-    """The schema revision recorded in the catalog, in one query; None where there is none (new or half-made)."""
-    with engine.connect() as connection:
-        try:
-            row = connection.execute(text("SELECT version_num FROM alembic_version")).first()
-        except OperationalError as exc:
-            if "no such table" in str(exc.orig):
-                return None
-            raise
-        except ProgrammingError as exc:
-            if getattr(exc.orig, "sqlstate", None) == "42P01":  # PostgreSQL: undefined table
-                return None
-            raise
-    return None if row is None else str(row[0])
+_reason = dbapi.reason
 
 
-SERVER_HINT = (
-    "check that the PostgreSQL server is running and reachable, and the URL's user, host, port and database "
-    "(postgresql+psycopg://USER@HOST:PORT/DATABASE)"
-)
-
-
-def _server_engine(location: CatalogLocation, read_only: bool, backends: set[int]) -> Engine:
-    """A pooled psycopg 3 engine; connections are checked before use (a server restart costs one retry)."""
-    try:
-        import psycopg  # noqa: F401
-    except ImportError as exc:
-        raise CatalogError(
-            f"cannot open the catalog {location}: the PostgreSQL driver psycopg 3 is not installed",
-            hint='install the studio extra: pip install "artimuse-desktop[studio]"',
-        ) from exc
-    connect_args: dict[str, Any] = {"connect_timeout": 10, "application_name": "ArtiMuse Desktop"}
-    if read_only:
-        connect_args["options"] = "-c default_transaction_read_only=on"
-    assert location.url is not None
-    engine = create_engine(
-        location.url, pool_pre_ping=True, pool_size=5, max_overflow=10, pool_recycle=1800, connect_args=connect_args
-    )
-
-    def note_backend(dbapi_connection: Any, _record: Any) -> None:
-        """Remember each pooled connection's server process: ``catalog.watch`` tells our commits by it."""
-        with dbapi_connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            backends.add(int(cursor.fetchone()[0]))
-        dbapi_connection.rollback()
-
-    event.listen(engine, "connect", note_backend)
-    return engine
-
-
-def _reason(exc: BaseException) -> str:
-    """The driver's message on one line (psycopg's span several)."""
-    return " ".join(str(getattr(exc, "orig", None) or exc).split())
-
-
-def _read_only_engine(path: Path, tuning: Tuning) -> Engine:
-    uri = read_only_uri(path)
-
-    def connect() -> sqlite3.Connection:
-        return sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=30)
-
-    engine = create_engine(f"sqlite:///{path}", creator=connect, **_pool_args(tuning))
-    event.listen(engine, "connect", _pragmas(tuning, read_only=True))
-    return engine
+def _is_database_error(exc: BaseException) -> bool:
+    """A driver's or SQLAlchemy's DatabaseError (SQLAlchemy is looked at only where it was imported)."""
+    if isinstance(exc, sqlite3.DatabaseError):
+        return True
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    return sa_exc is not None and isinstance(exc, sa_exc.DatabaseError)
 
 
 class Catalog:
@@ -206,9 +153,15 @@ class Catalog:
         #: PostgreSQL: the server processes of this catalog's pooled connections (``catalog.watch``).
         self.backend_pids: set[int] = set()
         self.tuning = tuning
+        #: The SQLAlchemy engine, made on first use for a file (``engine``): the indexer's raw SQL
+        #: (``catalog.dbapi``) on a current file never imports SQLAlchemy.
+        self._engine: Engine | None = None
+        self._engine_lock = threading.Lock()
+        self._make_engine: Callable[[], Engine] | None = None
+        self._raw_pool: dbapi.SqlitePool | None = None
         if place.path is None:
             self.read_only_reason = "it was opened for reading only" if read_only else None
-            self.engine = _server_engine(place, read_only, self.backend_pids)
+            self._engine = server_engine(place, read_only, self.backend_pids)
         else:
             self._open_file(place.path, read_only)
         self._session_factory: sessionmaker[Session] | None = None
@@ -217,21 +170,23 @@ class Catalog:
         try:
             if migrate:
                 self._migrate()
-        except (DatabaseError, sqlite3.DatabaseError) as exc:
-            self.engine.dispose()
-            raise CatalogError(
-                f"cannot open the catalog {self.location}: {_reason(exc)}",
-                hint=SERVER_HINT if self.dialect == "postgresql" else None,
-            ) from exc
-        except Exception:
-            self.engine.dispose()
+        except Exception as exc:
+            self._dispose()
+            if _is_database_error(exc):
+                raise CatalogError(
+                    f"cannot open the catalog {self.location}: {_reason(exc)}",
+                    hint=SERVER_HINT if self.dialect == "postgresql" else None,
+                ) from exc
             raise
 
     def _open_file(self, path: Path, read_only: bool) -> None:
         _check_is_sqlite(path)
+        tuning = self.tuning
         if read_only:
             self.read_only_reason = why_not_writable(path) or "it was opened for reading only"
-            self.engine = _read_only_engine(path, self.tuning)
+            setup = _pragmas(tuning, read_only=True)
+            self._make_engine = lambda: read_only_engine(path, _pool_args(tuning), setup)
+            self._raw_pool = dbapi.SqlitePool(path, setup, size=tuning.pool_size, uri=read_only_uri(path))
             return
         reason = why_not_writable(path)
         if reason is not None:
@@ -240,17 +195,45 @@ class Catalog:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise CatalogError(f"cannot create the folder for the catalog {path}: {exc}") from exc
-        self.engine = create_engine(
-            f"sqlite:///{path}", connect_args={"check_same_thread": False, "timeout": 30}, **_pool_args(self.tuning)
-        )
-        event.listen(self.engine, "connect", _pragmas(self.tuning))
+        self._make_engine = lambda: file_engine(path, _pool_args(tuning), _pragmas(tuning))
+        self._raw_pool = dbapi.SqlitePool(path, _pragmas(tuning), size=tuning.pool_size)
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine (made here on first use for a file; from then on the raw SQL of
+        ``catalog.dbapi`` runs on its connections too, inside its sessions' transactions)."""
+        if self._engine is None:
+            with self._engine_lock:
+                if self._engine is None:
+                    assert self._make_engine is not None
+                    self._engine = self._make_engine()
+        return self._engine
+
+    @property
+    def raw_pool(self) -> dbapi.SqlitePool | None:
+        """The plain ``sqlite3`` connections of ``raw_read`` / ``raw_write``; None once the engine exists (or on
+        PostgreSQL): raw SQL then runs on the engine's connections."""
+        return self._raw_pool if self._engine is None else None
+
+    def raw_read(self) -> AbstractContextManager[dbapi.Raw]:
+        """A read in raw SQL (``catalog.dbapi``): no SQLAlchemy imported on a file whose engine is not made."""
+        return dbapi.raw_read(self)
+
+    def raw_write(self) -> AbstractContextManager[dbapi.Raw]:
+        """A write transaction in raw SQL (``catalog.dbapi``) under the one-writer lock: commits on success,
+        rolls back on error."""
+        return dbapi.raw_write(self)
+
+    def _revision(self) -> str | None:
+        pool = self.raw_pool
+        return dbapi.sqlite_revision(pool) if pool is not None else current_revision(self.engine)
 
     @property
     def read_only(self) -> bool:
         return self.read_only_reason is not None
 
     def _migrate(self) -> None:
-        current = _current_revision(self.engine)
+        current = self._revision()
         if current is not None and current not in known_revisions():
             raise CatalogTooNewError(
                 f"the catalog {self.location} was written by a newer version of ArtiMuse Desktop "
@@ -286,7 +269,7 @@ class Catalog:
 
     @property
     def schema_revision(self) -> str | None:
-        return _current_revision(self.engine)
+        return self._revision()
 
     @property
     def _sessions(self) -> sessionmaker[Session]:
@@ -333,6 +316,8 @@ class Catalog:
     def _committed(self, unit: Session | Connection) -> Iterator[None]:
         """Commit ``unit`` (a session or a connection) after the block; roll it back when the block fails, and
         name a write SQLite refused (a full disk, a lock held too long) as this catalog's."""
+        from sqlalchemy.exc import OperationalError
+
         try:
             yield
             unit.commit()
@@ -370,14 +355,22 @@ class Catalog:
     def integrity_check(self) -> str:
         """``ok``, or what is wrong: SQLite's own check of the file; on PostgreSQL (which checks its pages
         itself) that the server answers and the catalog has its schema."""
+        from sqlalchemy import text
+
         with self.engine.connect() as connection:
             if self.dialect == "sqlite":
                 return str(connection.execute(text("PRAGMA integrity_check")).scalar())
             revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
             return "ok" if revision in known_revisions() else f"unknown schema revision {revision}"
 
+    def _dispose(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+        if self._raw_pool is not None:
+            self._raw_pool.close()
+
     def close(self) -> None:
-        self.engine.dispose()
+        self._dispose()
 
     def __enter__(self) -> Catalog:
         return self

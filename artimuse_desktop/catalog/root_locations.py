@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from artimuse_desktop.catalog.db import Catalog
+    from artimuse_desktop.catalog.dbapi import Raw
 
 _SESSION_KEY = "artimuse_root_map"
 
@@ -78,8 +79,8 @@ def root_map(session: Session, machine: str | None = None) -> RootMap:
 def read_root_map(connection: Connection | Session, machine: str | None = None) -> RootMap:
     """The map read on a Core connection (or a session), uncached.
 
-    A Core query on the tables (``catalog.tables``): neither the ORM nor the models are needed for it, which a
-    fresh ``index`` of one new photo would otherwise import and configure here."""
+    A Core query on the tables (``catalog.tables``): neither the ORM nor the models are needed for it (the
+    indexer's, which needs no SQLAlchemy at all, is ``read_root_map_raw``)."""
     from sqlalchemy import select
 
     from artimuse_desktop.catalog.tables import library_roots, root_locations
@@ -90,9 +91,21 @@ def read_root_map(connection: Connection | Session, machine: str | None = None) 
     return RootMap(tuple((str(stored), str(local)) for stored, local in connection.execute(stmt)))
 
 
+_ROOT_MAP_SQL = (
+    "SELECT library_roots.path, root_locations.path FROM library_roots "
+    "JOIN root_locations ON root_locations.root_id = library_roots.id WHERE root_locations.machine = :machine"
+)
+
+
+def read_root_map_raw(raw: Raw, machine: str | None = None) -> RootMap:
+    """``read_root_map`` in raw SQL (``catalog.dbapi``): the indexer's, which imports no SQLAlchemy."""
+    rows = raw.execute(_ROOT_MAP_SQL, {"machine": machine or machine_id()}).all()
+    return RootMap(tuple((os.fsdecode(stored), os.fsdecode(local)) for stored, local in rows))
+
+
 def load_root_map(catalog: Catalog, machine: str | None = None) -> RootMap:
-    with catalog.connect_read() as connection:
-        return read_root_map(connection, machine)
+    with catalog.raw_read() as raw:
+        return read_root_map_raw(raw, machine)
 
 
 @dataclass(frozen=True)

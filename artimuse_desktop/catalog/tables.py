@@ -1,10 +1,11 @@
 """The catalog's tables as SQLAlchemy Core ``Table`` objects: the one definition of the schema.
 
 ``models`` maps its ORM classes onto these tables (``__table__ = tables.photos``), so the columns are written
-down once and cannot drift apart. Code that needs no ORM (the indexer: adding one photo to a 50,000-photo
-library in a fresh process, issue 14) imports only this module and runs Core statements on a connection
-(``Catalog.connect_read`` / ``connect_write``): importing ``sqlalchemy.orm`` and declaring the mapped classes
-costs a quarter of a second there.
+down once and cannot drift apart. Code that needs no ORM imports only this module and runs Core statements on
+a connection (``Catalog.connect_read`` / ``connect_write``): importing ``sqlalchemy.orm`` and declaring the
+mapped classes costs a quarter of a second. The indexer needs no SQLAlchemy at all (adding one photo to a
+50,000-photo library in a fresh process, issue 14): it writes raw SQL (``catalog.dbapi``) and finds the column
+values it names in ``catalog.constants``, re-exported here.
 
 Paths are stored as the raw bytes the file system gave us (``PathType``) so that names that are not valid
 UTF-8 survive a round trip; ``filename`` holds a printable copy for display, sorting and search. Nullability is
@@ -36,6 +37,17 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+from artimuse_desktop.catalog.constants import (
+    DECISION_SOURCES,
+    SOURCE_APP,
+    SOURCE_COLUMNS,
+    SOURCE_FILE,
+    SOURCE_SIDECAR,
+    STATUS_ERROR,
+    STATUS_MISSING,
+    STATUS_OK,
+    STATUS_TRASHED,
+)
 from artimuse_desktop.vocabulary import Flag
 
 __all__ = [
@@ -65,21 +77,6 @@ class PathType(TypeDecorator[str]):
     def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
         return None if value is None else os.fsdecode(value)
 
-
-# photos.status values
-STATUS_OK = "ok"
-STATUS_ERROR = "error"
-STATUS_MISSING = "missing"
-STATUS_TRASHED = "trashed"
-
-# Where a decision came from (flag_source, rating_source, label_source), strongest first. NULL: no decision of
-# that kind, or one made before sources were recorded (treated as made here: never replaced).
-SOURCE_APP = "app"  # set in this app (culling, keep-best, undo)
-SOURCE_SIDECAR = "sidecar"  # an XMP sidecar beside the photo (Lightroom, darktable, digiKam ...)
-SOURCE_FILE = "file"  # the photo file's own XMP packet or EXIF Rating tag
-DECISION_SOURCES = (SOURCE_APP, SOURCE_SIDECAR, SOURCE_FILE)
-#: The source column of each decision column.
-SOURCE_COLUMNS: dict[str, str] = {"flag": "flag_source", "rating": "rating_source", "color_label": "label_source"}
 
 metadata = MetaData()
 

@@ -22,9 +22,8 @@ from artimuse_desktop.catalog.root_locations import RootMap
 from artimuse_desktop.library.scanner import FolderStamp
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection
-
     from artimuse_desktop.catalog.db import Catalog
+    from artimuse_desktop.catalog.dbapi import Raw
 
 FULL_SCAN_EVERY = timedelta(days=1)
 _VERSION = 1
@@ -73,16 +72,12 @@ def load_stamps(
 ) -> dict[str, FolderStamp]:
     """The stamps of the folders under ``folders``, by the path this computer sees them at; none for a root
     whose full scan is due (see the module notes)."""
-    from sqlalchemy import select
-
-    from artimuse_desktop.catalog.tables import library_roots as table
-
     places = places or RootMap()
     now = now or datetime.now()
     stamps: dict[str, FolderStamp] = {}
-    with catalog.connect_read() as connection:
-        rows = connection.execute(select(table.c.id, table.c.path))
-        roots = {places.to_local(path): root_id for root_id, path in rows}
+    with catalog.raw_read() as connection:
+        rows = connection.execute("SELECT id, path FROM library_roots").all()
+        roots = {places.to_local(os.fsdecode(path)): root_id for root_id, path in rows}
         wanted: dict[str, list[str]] = {}
         for folder in folders:
             root = _innermost(folder, roots)
@@ -107,7 +102,7 @@ def load_stamps(
 
 
 def store_stamps(
-    connection: Connection,
+    connection: Raw,
     root_ids: Mapping[str, int],
     folders: Iterable[str],
     stamps: Mapping[str, FolderStamp],
@@ -144,24 +139,16 @@ def store_stamps(
         _store_setting(connection, key, json.dumps(state, separators=(",", ":")))
 
 
-# Core statements on the table over a connection: a short run (one new photo) never imports the ORM.
+# Raw SQL (``catalog.dbapi``): a short run (one new photo) never imports SQLAlchemy.
 
 
-def _setting(connection: Connection, key: str) -> str | None:
-    from sqlalchemy import select
-
-    from artimuse_desktop.catalog.tables import catalog_settings as table
-
-    found = connection.execute(select(table.c.value).where(table.c.key == key)).scalar_one_or_none()
+def _setting(connection: Raw, key: str) -> str | None:
+    found = connection.execute("SELECT value FROM catalog_settings WHERE key = :key", {"key": key}).scalar()
     return None if found is None else str(found)
 
 
-def _store_setting(connection: Connection, key: str, value: str) -> None:
-    from sqlalchemy import insert, update
-
-    from artimuse_desktop.catalog.tables import catalog_settings as table
-
-    changed = connection.execute(update(table).where(table.c.key == key).values(value=value))
-    if changed.rowcount:
+def _store_setting(connection: Raw, key: str, value: str) -> None:
+    params = {"key": key, "value": value}
+    if connection.execute("UPDATE catalog_settings SET value = :value WHERE key = :key", params).rowcount:
         return
-    connection.execute(insert(table).values(key=key, value=value))
+    connection.execute("INSERT INTO catalog_settings (key, value) VALUES (:key, :value)", params)

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from artimuse_desktop.cancel import CancelToken
+from artimuse_desktop.catalog.constants import STATUS_ERROR, STATUS_MISSING, STATUS_OK, STATUS_TRASHED
 from artimuse_desktop.catalog.db import Catalog
-from artimuse_desktop.catalog.tables import STATUS_ERROR, STATUS_MISSING, STATUS_OK, STATUS_TRASHED
 from artimuse_desktop.library import scanner
 from artimuse_desktop.library.analyse import AnalyseResult, AnalyseTask, analyse, fingerprint_only
 from artimuse_desktop.library.index_results import IndexSummary, ProgressReporter

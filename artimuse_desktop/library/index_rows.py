@@ -16,11 +16,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, insert, select, update
-
-from artimuse_desktop.catalog.db import Catalog
-from artimuse_desktop.catalog.root_locations import RootMap
-from artimuse_desktop.catalog.tables import (
+from artimuse_desktop.catalog.constants import (
     SOURCE_COLUMNS,
     SOURCE_FILE,
     SOURCE_SIDECAR,
@@ -28,9 +24,10 @@ from artimuse_desktop.catalog.tables import (
     STATUS_MISSING,
     STATUS_OK,
     STATUS_TRASHED,
-    library_roots,
-    photos,
 )
+from artimuse_desktop.catalog.db import Catalog
+from artimuse_desktop.catalog.dbapi import Raw
+from artimuse_desktop.catalog.root_locations import RootMap
 from artimuse_desktop.library.analyse import AnalyseResult
 from artimuse_desktop.library.folder_stamps import store_stamps
 from artimuse_desktop.library.index_results import IndexSummary
@@ -55,12 +52,21 @@ class KnownPhoto(NamedTuple):
     error: str | None
 
 
-# Statements here are Core ones on the tables (``catalog.tables``) over a connection: adding one photo to a big
-# library in a fresh process then never imports the ORM nor the mapped models.
-PHOTOS = photos
-_ROOTS = library_roots
-_P = PHOTOS.c
-KNOWN_COLUMNS = (_P.id, _P.path, _P.size, _P.mtime, _P.fingerprint, _P.status, _P.error)
+# Statements here are raw SQL (``catalog.dbapi``): adding one photo to a big library in a fresh process then
+# never imports SQLAlchemy. Values are bound as SQLAlchemy binds them (``_bound``), so the ORM reads them back.
+KNOWN_SQL = "SELECT id, path, size, mtime, fingerprint, status, error FROM photos WHERE "
+_PATH_COLUMNS = frozenset({"path", "folder"})  # ``tables.PathType``: stored as the file system's bytes
+_DATETIME_COLUMNS = frozenset({"captured_at", "indexed_at", "decided_at"})
+#: Column defaults that ``tables.photos`` gives on the Python side (SQLAlchemy fills them in, not the database).
+_PHOTO_DEFAULTS: dict[str, Any] = {"status": STATUS_OK, "flag": 0, "rating": 0}
+
+
+def _bound(raw: Raw, values: Mapping[str, Any]) -> dict[str, Any]:
+    """A photos row's values as SQLAlchemy would bind them: paths as bytes, datetimes in the backend's form."""
+    return {
+        key: raw.path(value) if key in _PATH_COLUMNS else raw.stamp(value) if key in _DATETIME_COLUMNS else value
+        for key, value in values.items()
+    }
 
 
 def display_name(path: str) -> str:
@@ -79,36 +85,34 @@ def under_bounds(folder: str) -> tuple[bytes, bytes, bytes]:
     return os.fsencode(folder), raw.rstrip(sep) + sep, raw.rstrip(sep) + sep + b"\xff"
 
 
-_KNOWN_SQL = "SELECT id, path, size, mtime, fingerprint, status, error FROM photos WHERE "
+_KNOWN_SQL = KNOWN_SQL
+
+#: An SQL condition with ``{}`` where its values go (numbered ``:name`` placeholders when the OR is built), and
+#: its values.
+_Condition = tuple[str, tuple[bytes, ...]]
+_UNDER = "folder = {} OR (folder >= {} AND folder < {})"
 
 
-_Condition = tuple[str, tuple[bytes, ...]]  # an SQL condition and its parameters
-
-
-def _mark(catalog: Catalog) -> str:
-    return "?" if catalog.dialect == "sqlite" else "%s"  # sqlite3's placeholder, psycopg's
-
-
-def _under_conditions(mark: str, folders: Sequence[str], places: RootMap) -> list[_Condition]:
-    return [
-        (f"folder = {mark} OR (folder >= {mark} AND folder < {mark})", under_bounds(places.to_stored(folder)))
-        for folder in folders
-    ]
+def _under_conditions(folders: Sequence[str], places: RootMap) -> list[_Condition]:
+    return [(_UNDER, under_bounds(places.to_stored(folder))) for folder in folders]
 
 
 class _Reader:
-    """Raw cursor reads of ``_KNOWN_SQL`` rows into ``KnownPhoto`` tuples keyed by local path."""
+    """Raw reads of ``_KNOWN_SQL`` rows into ``KnownPhoto`` tuples keyed by local path."""
 
-    def __init__(self, cursor: Any, places: RootMap) -> None:
-        self.cursor, self.places = cursor, places
+    def __init__(self, raw: Raw, places: RootMap) -> None:
+        self.raw, self.places = raw, places
 
-    def rows(self, sql: str, conditions: Sequence[_Condition], chunk: int = 200) -> list[tuple]:
-        found: list[tuple] = []
+    def rows(self, sql: str, conditions: Sequence[_Condition], chunk: int = 200) -> list[tuple[Any, ...]]:
+        found: list[tuple[Any, ...]] = []
         for start in range(0, len(conditions), chunk):
-            part = conditions[start : start + chunk]
-            where = " OR ".join(f"({condition})" for condition, _ in part)
-            self.cursor.execute(sql.format(where=where), [value for _, values in part for value in values])
-            found += self.cursor.fetchall()
+            params: dict[str, bytes] = {}
+            parts: list[str] = []
+            for template, values in conditions[start : start + chunk]:
+                names = [f"c{len(params) + i}" for i in range(len(values))]
+                params.update(zip(names, values, strict=True))
+                parts.append("(" + template.format(*(f":{name}" for name in names)) + ")")
+            found += self.raw.execute(sql.format(where=" OR ".join(parts)), params).all()
         return found
 
     def known(self, sql: str, conditions: Sequence[_Condition], into: dict[str, KnownPhoto]) -> None:
@@ -124,21 +128,20 @@ _NOT_OK = (STATUS_ERROR, STATUS_MISSING, STATUS_TRASHED)
 # (ORDER BY ... LIMIT 1, not min(): PostgreSQL has no min(bytea).)
 _SKIP_SCAN = (
     "WITH RECURSIVE f(folder) AS ("
-    "SELECT (SELECT folder FROM photos WHERE folder >= {m} AND folder < {m} ORDER BY folder LIMIT 1) "
-    "UNION ALL SELECT (SELECT folder FROM photos WHERE folder > f.folder AND folder < {m} ORDER BY folder LIMIT 1) "
-    "FROM f WHERE f.folder IS NOT NULL) SELECT folder FROM f WHERE folder IS NOT NULL"
+    "SELECT (SELECT folder FROM photos WHERE folder >= :lower AND folder < :upper ORDER BY folder LIMIT 1) "
+    "UNION ALL SELECT (SELECT folder FROM photos WHERE folder > f.folder AND folder < :upper ORDER BY folder "
+    "LIMIT 1) FROM f WHERE f.folder IS NOT NULL) SELECT folder FROM f WHERE folder IS NOT NULL"
 )
 
 
-def _folders_under(cursor: Any, mark: str, folders: Sequence[str], places: RootMap) -> set[bytes]:
+def _folders_under(raw: Raw, folders: Sequence[str], places: RootMap) -> set[bytes]:
     """The stored folders holding rows at or below ``folders``."""
     found: set[bytes] = set()
     for folder in folders:
         exact, lower, upper = under_bounds(places.to_stored(folder))
-        cursor.execute(f"SELECT folder FROM photos WHERE folder = {mark} LIMIT 1", [exact])
-        found.update(bytes(raw) for (raw,) in cursor.fetchall())
-        cursor.execute(_SKIP_SCAN.format(m=mark), [lower, upper, upper])
-        found.update(bytes(raw) for (raw,) in cursor.fetchall())
+        rows = raw.execute("SELECT folder FROM photos WHERE folder = :exact LIMIT 1", {"exact": exact}).all()
+        rows += raw.execute(_SKIP_SCAN, {"lower": lower, "upper": upper}).all()
+        found.update(bytes(stored) for (stored,) in rows)
     return found
 
 
@@ -157,36 +160,31 @@ def load_known(
     not plainly "ok" are read (a failure to report again, a missing photo that may be back); the many others
     are never read, which is what makes adding one photo to a big library cheap.
 
-    Read through the driver's cursor, not the ORM: at 50,000 rows the ORM's row objects and type hooks cost
-    four times the query itself. (Both drivers hand BLOB / bytea values back as ``bytes``.)
+    Raw SQL on the driver (``catalog.dbapi``), not the ORM: at 50,000 rows the ORM's row objects and type hooks
+    cost four times the query itself. (Both drivers hand BLOB / bytea values back as ``bytes``.)
     """
-    mark = _mark(catalog)
     places = places or RootMap()
-    under = _under_conditions(mark, folders, places)
-    singles: list[_Condition] = [(f"path = {mark}", (os.fsencode(places.to_stored(path)),)) for path in files]
+    under = _under_conditions(folders, places)
+    singles: list[_Condition] = [("path = {}", (os.fsencode(places.to_stored(path)),)) for path in files]
     if not under and not singles:
         return {}
     known: dict[str, KnownPhoto] = {}
-    with catalog.connect_read() as connection:
-        cursor = connection.connection.cursor()
-        try:
-            reader = _Reader(cursor, places)
-            if not unchanged:
-                reader.known(_KNOWN_SQL + "{where}", under + singles, known)
-                return known
-            # The folders holding rows, less the unchanged ones: listed folders and those that vanished.
-            stored_unchanged = {os.fsencode(places.to_stored(folder)) for folder in unchanged}
-            changed: list[_Condition] = [
-                (f"folder = {mark}", (raw,))
-                for raw in _folders_under(cursor, mark, folders, places)
-                if raw not in stored_unchanged
-            ]
-            reader.known(_KNOWN_SQL + "{where}", changed + singles, known)
-            # "ok" rows are unchanged whatever else they hold (``classify``); the others are few, and indexed.
-            flagged = _KNOWN_SQL + f"status IN ({', '.join(repr(s) for s in _NOT_OK)}) AND ({{where}})"
-            reader.known(flagged, under, known)
-        finally:
-            cursor.close()
+    with catalog.raw_read() as raw:
+        reader = _Reader(raw, places)
+        if not unchanged:
+            reader.known(_KNOWN_SQL + "{where}", under + singles, known)
+            return known
+        # The folders holding rows, less the unchanged ones: listed folders and those that vanished.
+        stored_unchanged = {os.fsencode(places.to_stored(folder)) for folder in unchanged}
+        changed: list[_Condition] = [
+            ("folder = {}", (stored,))
+            for stored in _folders_under(raw, folders, places)
+            if stored not in stored_unchanged
+        ]
+        reader.known(_KNOWN_SQL + "{where}", changed + singles, known)
+        # "ok" rows are unchanged whatever else they hold (``classify``); the others are few, and indexed.
+        flagged = _KNOWN_SQL + f"status IN ({', '.join(repr(s) for s in _NOT_OK)}) AND ({{where}})"
+        reader.known(flagged, under, known)
     return known
 
 
@@ -195,13 +193,14 @@ def ensure_roots(catalog: Catalog, folders: Sequence[str], places: RootMap | Non
     path this computer sees each root at (``places``)."""
     places = places or RootMap()
     now = datetime.now()
-    with catalog.connect_write() as connection:
-        rows = connection.execute(select(_ROOTS.c.id, _ROOTS.c.path))
-        roots = {places.to_local(path): int(root_id) for root_id, path in rows}
+    with catalog.raw_write() as connection:
+        rows = connection.execute("SELECT id, path FROM library_roots").all()
+        roots = {places.to_local(os.fsdecode(path)): int(root_id) for root_id, path in rows}
         for folder in folders:
             if not any(is_under(folder, existing) for existing in roots):
-                stmt = insert(_ROOTS).values(path=places.to_stored(folder), added_at=now).returning(_ROOTS.c.id)
-                roots[folder] = int(connection.execute(stmt).scalar_one())
+                params = {"path": connection.path(places.to_stored(folder)), "added_at": connection.stamp(now)}
+                sql = "INSERT INTO library_roots (path, added_at) VALUES (:path, :added_at) RETURNING id"
+                roots[folder] = int(connection.execute(sql, params).scalar())
         return roots
 
 
@@ -224,12 +223,10 @@ def mark_roots_scanned(
     """Record when the scanned folders' roots were last scanned in full, and (``stamps``) the scan's folder
     stamps for the next run (``folder_stamps``), in one transaction."""
     now = datetime.now()
-    with catalog.connect_write() as connection:
-        connection.execute(
-            update(_ROOTS)
-            .where(_ROOTS.c.id.in_([root_ids[f] for f in folders if f in root_ids] or [-1]))
-            .values(last_scan_at=now)
-        )
+    with catalog.raw_write() as connection:
+        listed, params = connection.in_("root", [root_ids[f] for f in folders if f in root_ids] or [-1])
+        sql = f"UPDATE library_roots SET last_scan_at = :now WHERE id IN ({listed})"
+        connection.execute(sql, {"now": connection.stamp(now), **params})
         if stamps is not None:
             store_stamps(connection, root_ids, folders, stamps, unchanged=unchanged or set(), now=now)
 
@@ -270,9 +267,19 @@ def _count_from(rows: list[dict[str, Any]], source: str) -> int:
     return sum(any(row[column] == source for column in SOURCE_COLUMNS.values()) for row in rows)
 
 
-def _by_id(values: dict[str, Any]) -> dict[str, Any]:
+def _insert_sql(columns: Sequence[str]) -> str:
+    names = ", ".join(columns)
+    return f"INSERT INTO photos ({names}) VALUES ({', '.join(f':{c}' for c in columns)}) RETURNING id"
+
+
+def _update_sql(columns: Sequence[str]) -> str:
+    """An update by id (``:row_id``) setting ``columns``."""
+    return f"UPDATE photos SET {', '.join(f'{c} = :{c}' for c in columns)} WHERE id = :row_id"
+
+
+def _by_id(raw: Raw, values: dict[str, Any]) -> dict[str, Any]:
     """An update's parameters: ``id`` picks the row (as ``row_id``), the other keys are what it sets."""
-    found = dict(values)
+    found = _bound(raw, values)
     found["row_id"] = found.pop("id")
     return found
 
@@ -348,20 +355,20 @@ class RowWriter:
         if self.places:
             rows = [self._stored(values) for values in rows]
             updates = [self._stored(values) for values in updates]
-        with self.catalog.connect_write() as connection:
-            if rows:
-                ids = connection.execute(insert(PHOTOS).returning(_P.id), rows).scalars().all()
-                self.summary.photo_ids.extend(ids)
+        with self.catalog.raw_write() as connection:
+            for values in rows:  # one by one: each gives back its id, in order (a few hundred per transaction)
+                row = {**_PHOTO_DEFAULTS, **_bound(connection, values)}
+                self.summary.photo_ids.append(int(connection.execute(_insert_sql(tuple(row)), row).scalar()))
             if updates:
                 # Rows may carry different keys: group by key set for executemany (each sets its own keys).
                 groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
                 for values in updates:
                     groups.setdefault(tuple(sorted(values)), []).append(values)
-                by_id = update(PHOTOS).where(_P.id == bindparam("row_id"))
-                for group in groups.values():
-                    connection.execute(by_id, [_by_id(values) for values in group])
+                for keys, group in groups.items():
+                    sql = _update_sql([key for key in keys if key != "id"])
+                    connection.executemany(sql, [_by_id(connection, values) for values in group])
             if backlog:
-                note_in(connection, self.catalog.dialect, backlog)
+                note_in(connection, backlog)
             from_sidecars = apply_decisions(connection, [(i, s) for i, s, _ in found if not s.empty], now)
             from_files = apply_decisions(
                 connection, [(i, f) for i, _, f in found if f is not None and not f.empty], now, SOURCE_FILE

@@ -9,13 +9,15 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
-
+from artimuse_desktop.catalog.constants import STATUS_ERROR, STATUS_MISSING, STATUS_OK, STATUS_TRASHED
 from artimuse_desktop.catalog.db import Catalog
 from artimuse_desktop.catalog.root_locations import RootMap
-from artimuse_desktop.catalog.tables import STATUS_MISSING, STATUS_TRASHED
 from artimuse_desktop.library import scanner
-from artimuse_desktop.library.index_rows import ACTIVE_STATUSES, KNOWN_COLUMNS, PHOTOS, KnownPhoto
+from artimuse_desktop.library.index_rows import KNOWN_SQL, KnownPhoto
+
+# Raw SQL (``catalog.dbapi``): the indexer imports no SQLAlchemy for it.
+_LIVE = "status IN (:ok, :error, :missing)"
+_LIVE_PARAMS = {"ok": STATUS_OK, "error": STATUS_ERROR, "missing": STATUS_MISSING}
 
 
 def may_have_moves(
@@ -25,10 +27,8 @@ def may_have_moves(
     if vanished:
         return True
     present = sum(1 for path, row in known.items() if path in seen and row.status != STATUS_TRASHED)
-    with catalog.connect_read() as connection:
-        others = connection.execute(
-            select(func.count()).select_from(PHOTOS).where(PHOTOS.c.status.in_((*ACTIVE_STATUSES, STATUS_MISSING)))
-        ).scalar_one()
+    with catalog.raw_read() as connection:
+        others = connection.execute(f"SELECT count(*) FROM photos WHERE {_LIVE}", _LIVE_PARAMS).scalar()
     return int(others) > present
 
 
@@ -45,14 +45,12 @@ def match_moves(
     places = places or RootMap()
     wanted = sorted({fingerprints[e.path] for e in entries if e.path in fingerprints})
     candidates: dict[str, list[KnownPhoto]] = {}
-    with catalog.connect_read() as connection:
+    with catalog.raw_read() as connection:
         for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            stmt = select(*KNOWN_COLUMNS).where(
-                PHOTOS.c.fingerprint.in_(chunk), PHOTOS.c.status.in_((*ACTIVE_STATUSES, STATUS_MISSING))
-            )
-            for row in connection.execute(stmt):
-                known = KnownPhoto(*row)
+            listed, params = connection.in_("fp", wanted[start : start + 500])
+            sql = f"{KNOWN_SQL}fingerprint IN ({listed}) AND {_LIVE}"
+            for row_id, raw_path, *rest in connection.execute(sql, {**params, **_LIVE_PARAMS}).all():
+                known = KnownPhoto(row_id, os.fsdecode(raw_path), *rest)
                 if places:
                     known = known._replace(path=places.to_local(known.path))
                 if known.path in seen:

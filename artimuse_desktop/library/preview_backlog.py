@@ -13,19 +13,18 @@ before the pass: a backlog recorded meanwhile by another process stays.
 Previews the cache drops to keep within its size budget are not a backlog: they are made again when shown
 (re-making them all after each index would only push others out). ``index --full`` checks everything anyway.
 
-Plain Core statements on the table (``catalog.tables``) over a connection: the ORM is never imported for them.
+Raw SQL (``catalog.dbapi``): the index path imports no SQLAlchemy for it.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection
-
     from artimuse_desktop.catalog.db import Catalog
+    from artimuse_desktop.catalog.dbapi import Raw
 
 _PREFIX = "index_previews_pending:"
 
@@ -38,35 +37,32 @@ def note_backlog(catalog: Catalog, root_ids: Iterable[int]) -> None:
     """Record that these roots may hold photos without a preview (a new token each time)."""
     ids = set(root_ids)
     if ids:
-        with catalog.connect_write() as connection:
-            note_in(connection, catalog.dialect, ids)
+        with catalog.raw_write() as connection:
+            note_in(connection, ids)
 
 
-def note_in(connection: Connection, dialect_name: str, root_ids: Iterable[int]) -> None:
+# The same upsert on both backends (SQLite 3.24+, PostgreSQL 9.5+).
+_UPSERT = (
+    "INSERT INTO catalog_settings (key, value) VALUES (:key, :value) "
+    "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+)
+
+
+def note_in(connection: Raw, root_ids: Iterable[int]) -> None:
     """``note_backlog`` inside the caller's transaction (the indexer's: with the rows that lack previews)."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    from artimuse_desktop.catalog.tables import catalog_settings
-
     keys = sorted({_key(int(root_id)) for root_id in root_ids})
     if not keys:
         return
-    dialect: Any = postgresql if dialect_name == "postgresql" else sqlite
-    stmt = dialect.insert(catalog_settings)
-    stmt = stmt.on_conflict_do_update(index_elements=["key"], set_={"value": stmt.excluded.value})
     token = f"{time.time_ns()}"
-    connection.execute(stmt, [{"key": key, "value": token} for key in keys])
+    connection.executemany(_UPSERT, [{"key": key, "value": token} for key in keys])
 
 
 def pending_backlog(catalog: Catalog) -> dict[int, str]:
     """Root id -> token of every root with a backlog."""
-    from sqlalchemy import select
-
-    from artimuse_desktop.catalog.tables import catalog_settings as table
-
     found: dict[int, str] = {}
-    with catalog.connect_read() as connection:
-        rows = connection.execute(select(table.c.key, table.c.value).where(table.c.key.startswith(_PREFIX)))
+    with catalog.raw_read() as connection:
+        pattern = {"pattern": _PREFIX + "%"}  # as SQLAlchemy's startswith() (the digits are checked below)
+        rows = connection.execute("SELECT key, value FROM catalog_settings WHERE key LIKE :pattern", pattern).all()
         for key, value in rows:
             suffix = str(key)[len(_PREFIX) :]
             if suffix.isdigit():
@@ -78,10 +74,8 @@ def settle_backlog(catalog: Catalog, read: Mapping[int, str]) -> None:
     """Forget the backlogs in ``read`` (as ``pending_backlog`` gave them) unless recorded again since."""
     if not read:
         return
-    from sqlalchemy import delete
-
-    from artimuse_desktop.catalog.tables import catalog_settings as table
-
-    with catalog.connect_write() as connection:
-        for root_id, token in read.items():
-            connection.execute(delete(table).where(table.c.key == _key(root_id), table.c.value == token))
+    with catalog.raw_write() as connection:
+        connection.executemany(
+            "DELETE FROM catalog_settings WHERE key = :key AND value = :value",
+            [{"key": _key(root_id), "value": token} for root_id, token in read.items()],
+        )

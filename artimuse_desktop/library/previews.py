@@ -5,7 +5,7 @@ new ones are made. After ``index`` (``previews_after_index``) only the photos th
 plus every photo of the roots that may hold some without a preview (``preview_backlog``) or of all the folders
 with ``--full``: an index that adds one photo to a 50,000-photo library looks up one preview, not 50,000.
 
-Catalog reads are Core queries on ``catalog.tables`` over a connection (a short run never imports the ORM).
+Catalog reads are raw SQL (``catalog.dbapi``): a short run never imports SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -16,13 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select, text
-
 from artimuse_desktop.cancel import CancelToken
+from artimuse_desktop.catalog.constants import STATUS_OK
 from artimuse_desktop.catalog.db import Catalog
-from artimuse_desktop.catalog.root_locations import read_root_map
-from artimuse_desktop.catalog.tables import STATUS_OK
-from artimuse_desktop.catalog.tables import photos as _photos
+from artimuse_desktop.catalog.root_locations import read_root_map_raw
 from artimuse_desktop.errors import DecodeError
 from artimuse_desktop.imaging.thumbnails import PruneResult, ThumbnailCache
 from artimuse_desktop.library.index_results import IndexSummary, ProgressCallback, ProgressReporter
@@ -43,21 +40,18 @@ class PreviewSummary:
 
 def _preview_rows(catalog: Catalog, photo_ids: Sequence[int] | None) -> list[tuple[int, str, str]]:
     """(id, path, fingerprint) of the ok, fingerprinted photos (all, or those of ``photo_ids``)."""
-    photos = _photos.c
-    stmt = select(photos.id, photos.path, photos.fingerprint).where(
-        photos.status == STATUS_OK, photos.fingerprint.is_not(None)
-    )
+    sql = "SELECT id, path, fingerprint FROM photos WHERE status = :ok AND fingerprint IS NOT NULL"
     rows: list[tuple[int, str, str]] = []
-    with catalog.connect_read() as connection:
-        places = read_root_map(connection)  # decode where this computer sees the files
-        if photo_ids is None:
-            rows = [(i, places.to_local(path), fingerprint) for i, path, fingerprint in connection.execute(stmt)]
-        else:
+    with catalog.raw_read() as connection:
+        places = read_root_map_raw(connection)  # decode where this computer sees the files
+        chunks: list[tuple[str, dict[str, object]]] = [("", {})]
+        if photo_ids is not None:
             ids = list(photo_ids)
-            for start in range(0, len(ids), 900):
-                chunk = ids[start : start + 900]
-                found = connection.execute(stmt.where(photos.id.in_(chunk)))
-                rows += [(i, places.to_local(path), fingerprint) for i, path, fingerprint in found]
+            chunks = [connection.in_("id", ids[start : start + 900]) for start in range(0, len(ids), 900)]
+        for listed, params in chunks:
+            query = f"{sql} AND id IN ({listed})" if listed else sql
+            found = connection.execute(query, {"ok": STATUS_OK, **params}).all()
+            rows += [(i, places.to_local(os.fsdecode(path)), fingerprint) for i, path, fingerprint in found]
     return rows
 
 
@@ -130,16 +124,16 @@ def make_previews(
 def _ok_ids_under(catalog: Catalog, folders: Sequence[str]) -> list[int]:
     """The ok photos at or below ``folders`` (local paths), through this computer's root map."""
     found: list[int] = []
-    sql = text(
+    sql = (
         "SELECT id FROM photos WHERE status = :ok AND fingerprint IS NOT NULL "
         "AND (folder = :exact OR (folder >= :lower AND folder < :upper))"
     )
-    with catalog.connect_read() as connection:
-        places = read_root_map(connection)
+    with catalog.raw_read() as connection:
+        places = read_root_map_raw(connection)
         for folder in folders:
             exact, lower, upper = under_bounds(places.to_stored(folder))
             params = {"ok": STATUS_OK, "exact": exact, "lower": lower, "upper": upper}
-            found += [int(row_id) for (row_id,) in connection.execute(sql, params)]
+            found += [int(row_id) for (row_id,) in connection.execute(sql, params).all()]
     return found
 
 

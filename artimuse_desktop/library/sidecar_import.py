@@ -16,25 +16,15 @@ committed batch leaves those photos with their sidecar values, not without them 
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, or_, select, update
-from sqlalchemy.engine import Connection
-
-from artimuse_desktop.catalog.db import Catalog
-from artimuse_desktop.catalog.root_locations import read_root_map
-from artimuse_desktop.catalog.tables import (
-    SOURCE_COLUMNS,
-    SOURCE_FILE,
-    SOURCE_SIDECAR,
-    STATUS_ERROR,
-    STATUS_OK,
-    photos,
-)
+from artimuse_desktop.catalog.constants import SOURCE_COLUMNS, SOURCE_FILE, SOURCE_SIDECAR, STATUS_ERROR, STATUS_OK
+from artimuse_desktop.catalog.root_locations import read_root_map_raw
 from artimuse_desktop.library.sidecars import (
     SidecarDecisions,
     SidecarError,
@@ -43,9 +33,13 @@ from artimuse_desktop.library.sidecars import (
     sidecars_for,
 )
 
+if TYPE_CHECKING:
+    from artimuse_desktop.catalog.db import Catalog
+    from artimuse_desktop.catalog.dbapi import Raw
+
 log = logging.getLogger(__name__)
 
-_P = photos.c  # Core statements on the table: no ORM for the indexer (``catalog.tables``)
+# Raw SQL (``catalog.dbapi``): the indexer imports no SQLAlchemy for it.
 
 
 @dataclass
@@ -108,35 +102,38 @@ def insert_values(sidecar: SidecarDecisions, now: datetime, in_file: SidecarDeci
     return values
 
 
-def _replaceable(name: str) -> Any:
-    """Rows whose ``name`` decision an imported value may set: none made (and no source), or read from the file."""
-    column, source = _P[name], _P[SOURCE_COLUMNS[name]]
-    unset = column.is_(None) if name == "color_label" else column == 0
-    return or_(and_(unset, source.is_(None)), source == SOURCE_FILE)
+def _set_decision_sql(name: str) -> str:
+    """Set ``name`` (and its source) where an imported value may: no decision made (and no source), or one read
+    from the file; and only where it would change something."""
+    source = SOURCE_COLUMNS[name]
+    unset = f"{name} IS NULL" if name == "color_label" else f"{name} = 0"
+    return (
+        f"UPDATE photos SET {name} = :value, {source} = :source, decided_at = :now "
+        f"WHERE id = :id AND (({unset} AND {source} IS NULL) OR {source} = :from_file) "
+        f"AND ({name} IS NULL OR {name} <> :value OR {source} IS NULL OR {source} <> :source)"
+    )
+
+
+_SET_DECISION = {name: _set_decision_sql(name) for name in SOURCE_COLUMNS}
 
 
 def apply_decisions(
-    connection: Connection,
+    connection: Raw,
     updates: Sequence[tuple[int, SidecarDecisions]],
     now: datetime,
     source: str = SOURCE_SIDECAR,
 ) -> set[int]:
     """Set imported decisions (from ``source``: sidecar or file) of existing rows inside the caller's
-    transaction (a Core connection: ``Catalog.connect_write``) where ``_replaceable``; returns the ids that
+    transaction (``Catalog.raw_write``) where one may be set (``_set_decision_sql``); returns the ids that
     changed."""
     changed: set[int] = set()
+    stamp = connection.stamp(now)
     for photo_id, found in updates:
         for name, value in _by_field(found).items():
             if value is None:
                 continue
-            column, source_column = _P[name], _P[SOURCE_COLUMNS[name]]
-            differs = or_(column.is_distinct_from(value), source_column.is_distinct_from(source))
-            result = connection.execute(
-                update(photos)
-                .where(_P.id == photo_id, _replaceable(name), differs)
-                .values({name: value, SOURCE_COLUMNS[name]: source, "decided_at": now})
-            )
-            if result.rowcount:
+            params = {"value": value, "source": source, "now": stamp, "id": photo_id, "from_file": SOURCE_FILE}
+            if connection.execute(_SET_DECISION[name], params).rowcount:
                 changed.add(photo_id)
     return changed
 
@@ -153,30 +150,33 @@ def import_sidecar_decisions(
     Unreadable or hostile sidecars are skipped, each listed once in ``problems``; the others still import.
     Returns how many photos changed. ``photo_ids=None`` means every photo not in the trash.
     """
-    stmt = select(
-        _P.id, _P.path, _P.flag, _P.rating, _P.color_label, _P.flag_source, _P.rating_source, _P.label_source,
-    ).where(_P.status.in_([STATUS_OK, STATUS_ERROR]))  # fmt: skip
+    sql = (
+        "SELECT id, path, flag, rating, color_label, flag_source, rating_source, label_source FROM photos "
+        "WHERE status IN (:ok, :error)"
+    )
+    statuses = {"ok": STATUS_OK, "error": STATUS_ERROR}
     rows: list[Any] = []
-    with catalog.connect_read() as connection:
-        places = read_root_map(connection)  # the sidecars lie beside the files where this computer sees them
+    with catalog.raw_read() as connection:
+        places = read_root_map_raw(connection)  # the sidecars lie beside the files where this computer sees them
         if photo_ids is None:
-            rows = list(connection.execute(stmt))
+            rows = connection.execute(sql, statuses).all()
         else:
             ids = list(dict.fromkeys(photo_ids))
             for start in range(0, len(ids), 900):
-                rows += connection.execute(stmt.where(_P.id.in_(ids[start : start + 900])))
+                listed, params = connection.in_("id", ids[start : start + 900])
+                rows += connection.execute(f"{sql} AND id IN ({listed})", {**statuses, **params}).all()
 
     reader = SidecarReader()
     updates: list[tuple[int, SidecarDecisions]] = []
     for photo_id, path, flag, rating, label, *sources in rows:
         if flag != 0 and rating != 0 and label is not None and SOURCE_FILE not in sources:
             continue  # every decision is made, none read from the file: the sidecar could change nothing
-        found = worth_importing(reader.decisions_for(places.to_local(path), photo_id))
+        found = worth_importing(reader.decisions_for(places.to_local(os.fsdecode(path)), photo_id))
         if not found.empty:
             updates.append((photo_id, found))
     if problems is not None:
         problems.extend(reader.problems)
     if not updates:
         return 0
-    with catalog.connect_write() as connection:
+    with catalog.raw_write() as connection:
         return len(apply_decisions(connection, updates, datetime.now()))
