@@ -10,7 +10,7 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from artimuse_desktop.catalog.filters import (
@@ -29,8 +29,9 @@ from artimuse_desktop.catalog.models import (
     CatalogSetting,
     Photo,
 )
+from artimuse_desktop.catalog.record_rows import read_records
 from artimuse_desktop.catalog.records import AssessmentRecord, AttributeRecord, MeasureRecord, PhotoRecord
-from artimuse_desktop.catalog.root_locations import RootMap, root_map
+from artimuse_desktop.catalog.root_locations import root_map
 
 DEFAULT_SCORE_MODEL = "technical"
 SCORE_MODEL_KEY = "score_model"
@@ -247,66 +248,12 @@ def count_photos(session: Session, flt: PhotoFilter | None = None, *, score_mode
     return int(session.execute(select(func.count()).select_from(stmt.subquery()), params).scalar_one())
 
 
-def _record(photo: Any, score: float | None, model: str | None, places: RootMap) -> PhotoRecord:
-    """A record whose path and folder are where this computer finds them (``catalog.root_locations``);
-    ``photo``: a ``Photo`` or a row of the photos table's columns."""
-    return PhotoRecord(
-        id=photo.id,
-        path=places.to_local(photo.path),
-        folder=places.to_local(photo.folder),
-        filename=photo.filename,
-        size=photo.size,
-        mtime=photo.mtime,
-        fingerprint=photo.fingerprint,
-        format=photo.format,
-        width=photo.width,
-        height=photo.height,
-        orientation=photo.orientation,
-        captured_at=photo.captured_at,
-        camera_make=photo.camera_make,
-        camera_model=photo.camera_model,
-        lens=photo.lens,
-        focal_length=photo.focal_length,
-        aperture=photo.aperture,
-        shutter=photo.shutter,
-        iso=photo.iso,
-        gps_lat=photo.gps_lat,
-        gps_lon=photo.gps_lon,
-        gps_alt=photo.gps_alt,
-        phash=photo.phash,
-        status=photo.status,
-        error=photo.error,
-        flag=photo.flag,
-        rating=photo.rating,
-        color_label=photo.color_label,
-        score=score,
-        score_model=model if score is not None else None,
-        flag_source=photo.flag_source,
-        rating_source=photo.rating_source,
-        label_source=photo.label_source,
-    )
-
-
 def records_by_ids(session: Session, ids: Sequence[int], *, score_model: str | None = None) -> list[PhotoRecord]:
-    """Records for the given ids, in the given order (missing ids are skipped)."""
+    """Records for the given ids, in the given order (missing ids are skipped); raw SQL on the session's
+    connection (``catalog.record_rows``: a page of 200 is read for every screen the grid paints)."""
     if not ids:
         return []
-    model = score_model or get_score_model(session)
-    places = root_map(session)
-    rows: dict[int, PhotoRecord] = {}
-    for start in range(0, len(ids), 900):  # stay under SQLite's bound-parameter limit
-        chunk = list(ids[start : start + 900])
-        stmt = (  # the table's columns, not ORM instances: a page of 200 rows is read for every screen painted
-            select(Photo.__table__, Assessment.score.label("assessed_score"))
-            .outerjoin(
-                Assessment,
-                and_(Assessment.photo_id == Photo.id, Assessment.model == model, Assessment.current.is_(True)),
-            )
-            .where(Photo.id.in_(chunk))
-        )
-        for row in session.execute(stmt):
-            rows[row.id] = _record(row, row.assessed_score, model, places)
-    return [rows[i] for i in ids if i in rows]
+    return read_records(session, ids, score_model or get_score_model(session), root_map(session))
 
 
 def query_photos(
