@@ -5,37 +5,19 @@ has imported everything already. The times themselves are measured by ``bench/be
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from artimuse_desktop.catalog import Catalog
+from tests.fresh_interpreter import loaded_after
 from tests.images import write_jpeg
 
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("sqlalchemy", "alembic", "scipy", "PySide6", "torch", "transformers", "numpy", "PIL", "imagehash")
 NEVER_AT_OPEN = ("alembic", "sqlalchemy.orm", "artimuse_desktop.catalog.models", "artimuse_desktop.catalog.upgrade")
-
-
-def loaded_after(code: str, *argv: str) -> set[str]:
-    """The modules in ``sys.modules`` after ``code`` ran in a fresh interpreter."""
-    probe = f"{code}\nimport json, sys\nprint('MODULES ' + json.dumps(sorted(sys.modules)))\n"
-    done = subprocess.run(
-        [sys.executable, "-c", probe, *argv],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    line = next(line for line in done.stdout.splitlines() if line.startswith("MODULES "))
-    return set(json.loads(line.removeprefix("MODULES ")))
 
 
 def heavy(modules: set[str], names: tuple[str, ...] = HEAVY) -> set[str]:
@@ -148,7 +130,8 @@ NEVER_IN_INDEX = (
 def _indexed_paths(path: Path) -> list[str]:
     from sqlalchemy import select
 
-    from artimuse_desktop.catalog.tables import STATUS_OK, photos
+    from artimuse_desktop.catalog.constants import STATUS_OK
+    from artimuse_desktop.catalog.tables import photos
 
     with Catalog(path) as catalog, catalog.connect_read() as connection:
         rows = connection.execute(select(photos.c.path).where(photos.c.status == STATUS_OK).order_by(photos.c.path))

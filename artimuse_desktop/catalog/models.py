@@ -21,9 +21,8 @@ from datetime import datetime
 from sqlalchemy.orm import DeclarativeBase, Mapped, relationship
 
 from artimuse_desktop.catalog import tables
-from artimuse_desktop.catalog.tables import (  # noqa: F401  (where the rest of the code has always found them)
+from artimuse_desktop.catalog.constants import (  # noqa: F401  (where the rest of the code has always found them)
     DECISION_SOURCES,
-    MIGRATION_ONLY_INDEX_PREFIXES,
     SOURCE_APP,
     SOURCE_COLUMNS,
     SOURCE_FILE,
@@ -32,8 +31,8 @@ from artimuse_desktop.catalog.tables import (  # noqa: F401  (where the rest of 
     STATUS_MISSING,
     STATUS_OK,
     STATUS_TRASHED,
-    PathType,
 )
+from artimuse_desktop.catalog.tables import MIGRATION_ONLY_INDEX_PREFIXES, PathType  # noqa: F401
 
 
 class Base(DeclarativeBase):

@@ -5,7 +5,7 @@ down once and cannot drift apart. Code that needs no ORM imports only this modul
 a connection (``Catalog.connect_read`` / ``connect_write``): importing ``sqlalchemy.orm`` and declaring the
 mapped classes costs a quarter of a second. The indexer needs no SQLAlchemy at all (adding one photo to a
 50,000-photo library in a fresh process, issue 14): it writes raw SQL (``catalog.dbapi``) and finds the column
-values it names in ``catalog.constants``, re-exported here.
+values it names in ``catalog.constants``.
 
 Paths are stored as the raw bytes the file system gave us (``PathType``) so that names that are not valid
 UTF-8 survive a round trip; ``filename`` holds a printable copy for display, sorting and search. Nullability is
@@ -37,32 +37,10 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-from artimuse_desktop.catalog.constants import (
-    DECISION_SOURCES,
-    SOURCE_APP,
-    SOURCE_COLUMNS,
-    SOURCE_FILE,
-    SOURCE_SIDECAR,
-    STATUS_ERROR,
-    STATUS_MISSING,
-    STATUS_OK,
-    STATUS_TRASHED,
-)
+from artimuse_desktop.catalog.constants import STATUS_OK
 from artimuse_desktop.vocabulary import Flag
 
-__all__ = [
-    "DECISION_SOURCES",
-    "SOURCE_APP",
-    "SOURCE_COLUMNS",
-    "SOURCE_FILE",
-    "SOURCE_SIDECAR",
-    "STATUS_ERROR",
-    "STATUS_MISSING",
-    "STATUS_OK",
-    "STATUS_TRASHED",
-    "PathType",
-    "metadata",
-]
+__all__ = ["PathType", "metadata"]
 
 
 class PathType(TypeDecorator[str]):

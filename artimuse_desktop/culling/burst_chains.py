@@ -135,7 +135,8 @@ def read_frames(catalog: Catalog) -> FrameArrays:
     """Every usable photo (status ok) with a capture time and a perceptual hash, off the DBAPI cursor."""
     from sqlalchemy import select
 
-    from artimuse_desktop.catalog.tables import STATUS_OK, photos
+    from artimuse_desktop.catalog.constants import STATUS_OK
+    from artimuse_desktop.catalog.tables import photos
 
     p = photos.c
     stmt = select(p.id, p.captured_at, p.phash, p.camera_model, p.folder).where(

@@ -24,8 +24,9 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import Select, String, cast, func, literal, select
 
+from artimuse_desktop.catalog.constants import STATUS_OK
 from artimuse_desktop.catalog.db import Catalog
-from artimuse_desktop.catalog.tables import STATUS_OK, photos
+from artimuse_desktop.catalog.tables import photos
 from artimuse_desktop.culling.hash_index import parse_hash_fields, parse_hashes, run_starts
 
 _PART = 5_000  # rows a partition of the row-by-row read (each is one short stretch holding the GIL)

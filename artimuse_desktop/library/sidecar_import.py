@@ -1,7 +1,7 @@
 """Copying decisions from sidecars and from the files themselves into the catalog: files first, then one write.
 
 Precedence: decisions made in this app win, then sidecars, then what the file itself says (its XMP packet or
-EXIF Rating, ``embedded_xmp``). Each decision column has a source column (``tables.SOURCE_COLUMNS``), and an
+EXIF Rating, ``embedded_xmp``). Each decision column has a source column (``constants.SOURCE_COLUMNS``), and an
 imported value goes only where the photo has no decision of that kind (flag none, rating 0, no label, no
 source) or where the one it has was read from the file: a sidecar's replaces the file's, a file read again
 after it changed replaces its own. This is checked inside the write (``UPDATE ... WHERE``), so a decision made

@@ -14,9 +14,10 @@ from typing import Any
 
 import pytest
 
+from artimuse_desktop.catalog.constants import SOURCE_SIDECAR
 from artimuse_desktop.catalog.db import Catalog
 from artimuse_desktop.catalog.models import LibraryRoot, Photo
-from artimuse_desktop.catalog.tables import SOURCE_SIDECAR, photos
+from artimuse_desktop.catalog.tables import photos
 from artimuse_desktop.errors import CatalogError
 from artimuse_desktop.library.folder_stamps import load_stamps
 from artimuse_desktop.library.index_results import IndexSummary
