@@ -21,8 +21,11 @@ safetensors) into a temporary folder (``--workdir`` keeps and reuses it: writing
   ``critique_prefill_one_s``: time to the first token; ``critique_tokens_per_s``: the tokens after it);
 * ``peak_rss_gb``: this process's peak RSS (the add ran in its own process).
 
-Scores go into the JSON line; ``--reference`` (an earlier run's JSON, e.g. float32) adds their drift. Free disk
-and memory are checked first: the bench says what it needs and refuses when short.
+``--dtype float32`` where a float32 load would not fit computes in float32 over the mapped bf16 weights, one
+block widened at a time (``float32_blocks.py``; ``float32_mode`` in the JSON line): the same arithmetic as a
+float32 load of this bf16 checkpoint, in bf16's memory. Scores go into the JSON line; ``--reference`` (an
+earlier run's JSON, e.g. float32) adds their drift. Free disk and memory are checked first: the bench says what
+it needs and refuses when short.
 """
 
 from __future__ import annotations
@@ -70,8 +73,16 @@ def check_resources(args: argparse.Namespace, config: dict[str, Any], work: Path
     work.mkdir(parents=True, exist_ok=True)
     disk_free = shutil.disk_usage(work).free
     precision = args.dtype
-    memory_needed = estimate_bytes(params, precision) if args.device == "cpu" else 0
     memory_free = _available_memory()
+    args.float32_blocks = args.float32_blocks or (
+        precision == "float32"
+        and args.device == "cpu"
+        and memory_free is not None
+        and memory_free < estimate_bytes(params, "float32")
+    )
+    if args.float32_blocks:  # float32 arithmetic over the mapped bf16 weights: bf16's memory
+        precision = "bfloat16"
+    memory_needed = estimate_bytes(params, precision) if args.device == "cpu" else 0
     problems = []
     if disk_free < disk_needed:
         problems.append(f"disk: needs {disk_needed / 1e9:.1f} GB in {work}, {disk_free / 1e9:.1f} GB free")
@@ -257,7 +268,16 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     caches = backend.entry.path / ".quantized"  # the quantised layers, cached by the first quantised load
     cached_before = bool(quantize) and any(caches.glob(f"{quantize}-*.safetensors"))
     started = time.perf_counter()
-    backend.load(args.device, quantize=quantize, dtype=None if quantize else args.dtype)
+    if args.float32_blocks:
+        from float32_blocks import run_in_float32_blocks
+
+        backend.load(args.device, dtype="bfloat16")
+        inner = backend.loaded.model.model
+        run_in_float32_blocks(backend.loaded.model, (inner.vision_tower, inner.multi_modal_projector))
+        backend.loaded.dtype = __import__("torch").float32
+        result["float32_mode"] = "blocks over the bf16 weights"
+    else:
+        backend.load(args.device, quantize=quantize, dtype=None if quantize else args.dtype)
     result["load_s"] = round(time.perf_counter() - started, 1)
     if quantize and args.device == "cpu":
         written = any(caches.glob(f"{quantize}-*.safetensors"))
@@ -288,6 +308,11 @@ def main() -> int:
     parser.add_argument("--shard-gb", type=float, default=4.0, help="largest shard of the checkpoint, GiB")
     parser.add_argument("--workdir", type=Path, default=None, help="keep the checkpoint and store here, reuse them")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (its path is printed)")
+    parser.add_argument(
+        "--float32-blocks",
+        action="store_true",
+        help="--dtype float32 over the bf16 weights, one block widened at a time (automatic when float32 won't fit)",
+    )
     parser.add_argument("--reference", type=Path, default=None, help="an earlier run's JSON: report score drift")
     parser.add_argument("--json", action="store_true", help="print only the JSON line")
     parser.add_argument("--out", type=Path, default=None, help="also write the JSON line here")
