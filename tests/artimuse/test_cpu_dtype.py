@@ -161,3 +161,15 @@ def test_dtype_option_on_the_command_line(
     assert main([*base, "score", "--model", "technical", "--dtype", "float32"]) == 2
     err = capsys.readouterr().err
     assert "no choice of precision" in err and "--dtype" in err
+
+
+def test_attention_on_a_cpu_is_the_reference_codes_unless_quantised() -> None:
+    """float32 and bf16 on a CPU keep eager attention (the reference numbers); quantised models take the fused
+    kernel, and GPUs always do."""
+    from artimuse_desktop.scoring.artimuse.model import default_attention
+
+    assert default_attention("cpu", "float32", None) == "eager"
+    assert default_attention("cpu", "bfloat16", None) == "eager"
+    assert default_attention("cpu", "float32", "8bit") == "sdpa"  # a quantised model's activations are float32
+    assert default_attention("cpu", "float32", "4bit") == "sdpa"
+    assert default_attention("cuda", "float32", None) == "sdpa"

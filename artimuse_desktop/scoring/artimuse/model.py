@@ -193,7 +193,7 @@ def load_model(
 
     transformers_logging.disable_progress_bar()  # our own progress reporting; keep stderr readable
     torch_dtype = getattr(torch, dtype_name)
-    attn = attn_implementation or ("eager" if device == "cpu" else "sdpa")
+    attn = attn_implementation or default_attention(device, dtype_name, quantize)
     kwargs: dict[str, Any] = {
         "dtype": torch_dtype,
         "attn_implementation": attn,
@@ -267,6 +267,15 @@ def load_model(
     )
     _check_tokenizer(loaded)
     return loaded
+
+
+def default_attention(device: str, dtype_name: str, quantize: str | None) -> str:
+    """On a CPU, ``eager`` (the reference code's attention: float32 scores stay within 3e-5 of it, and in bf16
+    it runs on the CPU's bf16 units as fast as the fused kernel) unless the model is quantised: its float32
+    activations made eager attention over the vision tower's 1,025 positions a third of an 8-bit score, and
+    the fused ``sdpa`` kernel makes that score 1.3x faster. ``sdpa`` on GPUs."""
+    del dtype_name  # the same choice for float32 and bfloat16 (measured on the 8B shape: 8.5 s and 8.7 s)
+    return "eager" if device == "cpu" and quantize is None else "sdpa"
 
 
 def _check_files(entry: store.ModelEntry) -> None:

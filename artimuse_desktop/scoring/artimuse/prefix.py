@@ -290,7 +290,7 @@ def attention_implementation(lm: LoadedModel) -> str:
     if name not in PACKABLE_ATTENTION:
         raise ModelError(
             f"the shared prefix needs {' or '.join(PACKABLE_ATTENTION)} attention, not {name!r}",
-            hint="load the model with attn_implementation='sdpa' (GPU) or 'eager' (CPU)",
+            hint="load the model with attn_implementation='sdpa' or 'eager'",
         )
     return name
 
