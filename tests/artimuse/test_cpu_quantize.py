@@ -20,6 +20,7 @@ pytestmark = pytest.mark.model
 
 BF16_BAR = 1.5  # points, on the 0-100 score
 QUANTISED_BAR = 15.0  # points: a sanity bar for the fixture's magnified drift (see the module docstring)
+INT8_TOKENS_BAR = 3.0  # points: 8-bit with a scale per token (oneDNN, x86) drifts 1.5 on the fixture, 9.9 per photo
 
 
 def _scores(tiny_store: Path, monkeypatch: pytest.MonkeyPatch, pixels: np.ndarray, **load: Any) -> tuple[Any, Any]:
@@ -85,6 +86,17 @@ def test_bfloat16_drift_within_the_bar(
 ) -> None:
     scores, _backend = _scores(tiny_store, monkeypatch, pixel_values, dtype="bfloat16")
     assert np.abs(scores - float32_scores).max() <= BF16_BAR
+
+
+def test_8bit_with_a_scale_per_token_drifts_little(
+    tiny_store: Path, pixel_values: np.ndarray, float32_scores: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from artimuse_desktop.scoring.artimuse import int8_kernels
+
+    if int8_kernels.kernel() != "onednn":
+        pytest.skip("a scale per token is the oneDNN kernel's (x86)")
+    scores, _backend = _scores(tiny_store, monkeypatch, pixel_values, quantize="8bit")
+    assert np.abs(scores - float32_scores).max() <= INT8_TOKENS_BAR
 
 
 def test_critique_runs_quantised(tiny_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:

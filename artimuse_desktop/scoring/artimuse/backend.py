@@ -33,8 +33,9 @@ log = logging.getLogger(__name__)
 # Bump when a code change can change a score or a critique (prompt changes are caught by the fingerprint).
 CODE_VERSION = 1
 #: Bumped when the quantised arithmetic changes its numbers (2: the score prompt in one pass, not prefix + rest;
-#: 3: 8-bit activations scaled per sample, not per batch).
-QUANT_VERSION = 3
+#: 3: 8-bit activations scaled per sample, not per batch; 4: on x86 int8 layers through oneDNN with a scale
+#: per token, not fbgemm's per sample, and quantised models' attention through the fused sdpa kernel).
+QUANT_VERSION = 4
 
 
 @dataclass(frozen=True)

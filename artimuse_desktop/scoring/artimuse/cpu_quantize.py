@@ -3,10 +3,10 @@
 Why torch's kernels and not a library: torchao 0.18 (the candidate) runs int8 x int8 on a CPU only through
 ``torch.compile``; eagerly its int8 matmul was 30x slower than float32 here, and its int4 path needs
 ``mslk`` (GPU kernels). bitsandbytes is CUDA-only in the versions we allow. torch itself ships the kernels
-(``quantized::linear_dynamic``: fbgemm / oneDNN on x86, with VNNI where the CPU has it, QNNPACK on ARM; and
+(``quantized::linear_dynamic``: oneDNN on x86, with VNNI or AMX where the CPU has them, QNNPACK on ARM; and
 ``aten::_weight_int4pack_mm_for_cpu``), so no new dependency:
 
-* ``8bit``: int8 weights (per output channel) with int8 activations quantised on the fly (per tensor) for
+* ``8bit``: int8 weights (per output channel) with int8 activations quantised on the fly (per token) for
   every Linear layer, vision tower, projector and ``lm_head`` included. The score is compute-bound, so the
   integer dot products are what makes it cheaper; decoding also gains (4x less weight traffic than float32).
 * ``4bit``: the language model's Linear layers hold 4-bit weights in groups of 128 (asymmetric, the
@@ -51,7 +51,7 @@ def check_supported(mode: str) -> None:
         raise ModelUnavailableError(f"unknown quantization {mode!r}; use one of {', '.join(MODES)}")
     if quant_layers.engine() is None:
         raise ModelUnavailableError(
-            f"--quantize {mode} needs torch's quantized CPU kernels (fbgemm or QNNPACK); this torch has none",
+            f"--quantize {mode} needs torch's quantized CPU kernels (oneDNN or QNNPACK); this torch has none",
             hint="use --dtype bfloat16 or float32",
         )
     if mode == "4bit" and not hasattr(torch.ops.aten, "_weight_int4pack_mm_for_cpu"):

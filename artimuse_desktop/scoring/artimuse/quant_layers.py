@@ -1,9 +1,9 @@
 """The quantised layers of CPU ArtiMuse: int8 and 4-bit Linear modules and the stored embedding table, each
 made from a float weight (its integer tensors handed to the cache as they are made) or from the cache's tensors.
 
-* ``Int8Linear``: int8 weights per output channel, activations quantised to int8 on each call, one scale per
-  sample (per photo, image tile or critique row: a score never depends on the photos batched with it)
-  (``quantized::linear_dynamic``: fbgemm / oneDNN on x86, VNNI where the CPU has it, QNNPACK on ARM). A
+* ``Int8Linear``: int8 weights per output channel, activations quantised on each call, one scale per token
+  on x86 (per photo, image tile or critique row elsewhere: a score never depends on the photos batched with
+  it); the kernels are ``int8_kernels``' (oneDNN on x86, with VNNI or AMX where the CPU has them, QNNPACK on ARM). A
   large matrix (``lm_head``) is packed ``ROW_BLOCK`` rows at a time, so packing never holds three copies of it;
   quantised per row, the 101 score-token logits keep their own scales.
 * ``Int4Linear``: 4-bit weights in asymmetric groups (the tinygemm convention,
@@ -18,10 +18,10 @@ kernel again on every load: that layout is not portable).
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Iterator
 from typing import Any
 
+from artimuse_desktop.scoring.artimuse import int8_kernels
 from artimuse_desktop.scoring.artimuse.quant_cache import CacheReader, CacheWriter
 
 GROUP_SIZES = (128, 64, 32)  # the first that divides a layer's input width is used for its 4-bit groups
@@ -30,24 +30,8 @@ FLOAT_ROWS = 8192  # rows in float32 at a time while quantising
 
 
 def engine() -> str | None:
-    """The quantised engine torch uses for int8 Linear here (x86: fbgemm/oneDNN, ARM: QNNPACK), or None."""
-    import torch
-
-    engines = list(torch.backends.quantized.supported_engines)
-    current = torch.backends.quantized.engine
-    if current in ("x86", "fbgemm", "onednn", "qnnpack"):
-        return str(current)
-    for name in ("x86", "fbgemm", "qnnpack"):
-        if name in engines:
-            torch.backends.quantized.engine = name
-            return name
-    return None
-
-
-def _reduce_range() -> bool:
-    """fbgemm's non-VNNI kernels can saturate 8-bit products: activations use 7 bits there (torch's own
-    default for x86). Always on x86, so a score does not depend on which x86 CPU computed it."""
-    return engine() in ("x86", "fbgemm")
+    """The int8 kernel here (``int8_kernels``: oneDNN on x86, QNNPACK's dynamic Linear on ARM), or None."""
+    return int8_kernels.kernel()
 
 
 def _int8_rows(weight: Any) -> tuple[Any, Any]:
@@ -84,7 +68,7 @@ def layer_classes() -> dict[str, type]:
     from torch import nn
 
     class Int8Linear(nn.Module):
-        """``y = x W^T + b`` with int8 W (per row) and x quantised per call: ``quantized::linear_dynamic``."""
+        """``y = x W^T + b`` with int8 W (per row) and x quantised per call (``int8_kernels.prepare``)."""
 
         def __init__(self, out_features: int, in_features: int, blocks: Iterator[Any], bias: Any | None) -> None:
             super().__init__()
@@ -92,26 +76,19 @@ def layer_classes() -> dict[str, type]:
             fbias = None if bias is None else _tensor(bias).float().contiguous()
             self._parts = []  # lm_head in parts of ROW_BLOCK rows: packing one holds 3 copies of it at once
             for start, (values, scales) in zip(range(0, out_features, ROW_BLOCK), blocks, strict=True):
-                zeros = torch.zeros_like(scales, dtype=torch.long)
-                with warnings.catch_warnings():  # torch 2.13: qint8 tensors deprecated (its int8 kernels take them)
-                    warnings.filterwarnings("ignore", message=".*quantized tensor creation functions.*")
-                    qweight = torch._make_per_channel_quantized_tensor(values, scales, zeros, 0)
-                del values
                 part_bias = None if fbias is None else fbias[start : start + ROW_BLOCK].contiguous()
-                self._parts.append(torch.ops.quantized.linear_prepack(qweight, part_bias))
-                del qweight
-            self.reduce_range = _reduce_range()
+                self._parts.append(int8_kernels.pack(values, scales, part_bias))
+                del values
 
         def forward(self, x: Any) -> Any:
-            # the kernel takes one activation scale per call: one call per sample keeps samples apart
-            samples = [x] if x.dim() < 3 or x.shape[0] == 1 else list(x)
-            ys = [self._rows(sample.reshape(-1, self.in_features).float()) for sample in samples]
+            # samples are quantised apart; q, k and v share one prepared input
+            ys = [self._rows(sample) for sample in int8_kernels.prepare(x, self.in_features)]
             y = ys[0] if len(ys) == 1 else torch.stack(ys)
             return y.reshape(*x.shape[:-1], self.out_features).to(x.dtype)
 
-        def _rows(self, flat: Any) -> Any:
-            # x is quantised per call the same way for every part: the same result as one matrix
-            ys = [torch.ops.quantized.linear_dynamic(flat, part, self.reduce_range) for part in self._parts]
+        def _rows(self, prepared: Any) -> Any:
+            # x is quantised once for every part: the same result as one matrix
+            ys = [int8_kernels.run(prepared, part) for part in self._parts]
             return ys[0] if len(ys) == 1 else torch.cat(ys, dim=-1)
 
         def extra_repr(self) -> str:
