@@ -121,3 +121,18 @@ def test_rows_are_quantised_each_alone_in_one_product() -> None:
     for row in range(8):  # each row within its own quantisation step, however small its range
         error = (together[row] - exact[row]).abs().max()
         assert error < 0.02 * (exact[row] - bias).abs().max() + 1e-4
+
+
+def test_int4_packed_in_row_blocks_equals_one_matrix(monkeypatch: pytest.MonkeyPatch) -> None:
+    """4-bit packing goes ``INT4_ROWS`` rows at a time (bounded memory while loading): the same packed bytes,
+    scales and zeros as one matrix, a last partial block of the kernel's 64 rows included."""
+    import torch
+
+    from artimuse_desktop.scoring.artimuse import quant_layers
+
+    torch.manual_seed(0)
+    weight = torch.randn(208, 256) * 0.05  # 3 blocks of 64 rows and 16 more
+    whole = quant_layers.int4_pack(weight, 64)
+    monkeypatch.setattr(quant_layers, "INT4_ROWS", 64)
+    blocks = quant_layers.int4_pack(weight, 64)
+    assert torch.equal(blocks[0], whole[0]) and torch.equal(blocks[1], whole[1])

@@ -3,9 +3,9 @@ made from a float weight (its integer tensors handed to the cache as they are ma
 
 * ``Int8Linear``: int8 weights per output channel, activations quantised on each call, one scale per token
   on x86 (per photo, image tile or critique row elsewhere: a score never depends on the photos batched with
-  it); the kernels are ``int8_kernels``' (oneDNN on x86, with VNNI or AMX where the CPU has them, QNNPACK on ARM). A
-  large matrix (``lm_head``) is packed ``ROW_BLOCK`` rows at a time, so packing never holds three copies of it;
-  quantised per row, the 101 score-token logits keep their own scales.
+  it); the kernels are ``int8_kernels``' (oneDNN on x86, with VNNI or AMX where the CPU has them, QNNPACK on
+  ARM). A large matrix (``lm_head``) is packed ``ROW_BLOCK`` rows at a time, so packing never holds three
+  copies of it; quantised per row, the 101 score-token logits keep their own scales.
 * ``Int4Linear``: 4-bit weights in asymmetric groups (the tinygemm convention,
   ``aten::_weight_int4pack_mm_for_cpu``) with bfloat16 activations.
 * ``StoredEmbedding``: the token table as stored (bfloat16: exact), looked up into float32.
@@ -27,6 +27,7 @@ from artimuse_desktop.scoring.artimuse.quant_cache import CacheReader, CacheWrit
 GROUP_SIZES = (128, 64, 32)  # the first that divides a layer's input width is used for its 4-bit groups
 ROW_BLOCK = 32768  # rows packed at a time: lm_head (151,674 x 3,584) is packed in 5 parts, never 3 copies whole
 FLOAT_ROWS = 8192  # rows in float32 at a time while quantising
+INT4_ROWS = 4096  # rows packed to 4 bits at a time: a multiple of the kernel's blocks of 64 rows
 
 
 def engine() -> str | None:
@@ -152,10 +153,28 @@ def _int8_blocks(weight: Any, owner: str, sink: CacheWriter | None) -> Iterator[
 
 
 def int4_pack(weight: Any, group_size: int) -> tuple[Any, Any]:
-    """Asymmetric 4-bit groups of ``group_size``: (the kernel's packed weight, bf16 scales and zeros)."""
+    """Asymmetric 4-bit groups of ``group_size``: (the kernel's packed weight, bf16 scales and zeros).
+
+    ``INT4_ROWS`` rows at a time: their float32 and int32 copies are 4 and 4 bytes a weight, so a whole
+    18944 x 3584 matrix at once was 0.5 GB beyond the model while loading (the kernel packs rows in blocks of
+    64, so the packed blocks join end to end)."""
     import torch
 
-    w = _tensor(weight).to(torch.float32, copy=True)  # a copy: rounded in place below
+    tensor = _tensor(weight)
+    packed, pairs = [], []
+    for start in range(0, int(tensor.shape[0]), INT4_ROWS):
+        block_packed, block_pairs = _int4_pack_rows(tensor[start : start + INT4_ROWS], group_size)
+        packed.append(block_packed)
+        pairs.append(block_pairs)
+    if len(packed) == 1:
+        return packed[0], pairs[0]
+    return torch.cat(packed), torch.cat(pairs, dim=1)
+
+
+def _int4_pack_rows(weight: Any, group_size: int) -> tuple[Any, Any]:
+    import torch
+
+    w = weight.to(torch.float32, copy=True)  # a copy: rounded in place below
     n, k = int(w.shape[0]), int(w.shape[1])
     groups = w.reshape(n, k // group_size, group_size)
     low, high = torch.aminmax(groups, dim=-1, keepdim=True)
