@@ -58,7 +58,7 @@ def pack(values: Any, scales: Any, bias: Any | None) -> Any:
         row_sums = values.sum(dim=1, dtype=torch.int64).double().mul_(scales.double()).float()
         corrections = torch.stack([row_sums, bias if bias is not None else torch.zeros_like(row_sums)])
         zeros = torch.zeros(int(scales.shape[0]), dtype=torch.long)
-        return OnednnWeight(torch.ops.onednn.qlinear_prepack(values, None), scales32, zeros, bias, corrections)
+        return OnednnWeight(torch.ops.onednn.qlinear_prepack(values, None), scales32, zeros, corrections)
     with warnings.catch_warnings():  # torch 2.13: qint8 tensors deprecated (its int8 kernels take them)
         warnings.filterwarnings("ignore", message=".*quantized tensor creation functions.*")
         zeros = torch.zeros_like(scales, dtype=torch.long)
@@ -67,21 +67,21 @@ def pack(values: Any, scales: Any, bias: Any | None) -> Any:
 
 
 class OnednnWeight(NamedTuple):
-    """A weight packed for oneDNN, its per-row scales and zero points, bias, and ``[row sums, bias]``."""
+    """A weight packed for oneDNN, its per-row scales and zero points (0), and ``[row sums, bias]``."""
 
     packed: Any
     scales: Any
     zeros: Any
-    bias: Any | None
     corrections: Any
 
 
 class Rows(NamedTuple):
-    """Rows (tokens) quantised each with its own scale and zero point."""
+    """Rows (tokens) quantised each with its own scale and zero point: ``shifts`` is ``[-scale * zero point,
+    1]`` per row, what multiplies the weight's ``[row sums, bias]``."""
 
     values: Any
     scales: Any
-    zero_points: Any
+    shifts: Any
 
 
 def run(prepared: Any, weight: Any) -> Any:
@@ -93,8 +93,7 @@ def run(prepared: Any, weight: Any) -> Any:
             prepared.values, 1.0, 0, weight.packed, weight.scales, weight.zeros, None, 1.0, 0, torch.float32,
             "none", [], "",
         )  # fmt: skip
-        shifts = torch.stack([-prepared.scales * prepared.zero_points, torch.ones_like(prepared.scales)], dim=1)
-        return products.mul_(prepared.scales[:, None]).addmm_(shifts, weight.corrections)
+        return products.mul_(prepared.scales[:, None]).addmm_(prepared.shifts, weight.corrections)
     reduce_range = torch.backends.quantized.engine in ("x86", "fbgemm")  # their non-VNNI kernels saturate
     return torch.ops.quantized.linear_dynamic(prepared, weight, reduce_range)
 
@@ -130,7 +129,8 @@ def _quantize_rows(flat: Any) -> Rows:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*quantized tensor creation functions.*")
         values = torch.quantize_per_tensor(shifted, 1.0, 0, torch.quint8).int_repr()
-    return Rows(values, scales, zero_points)
+    shifts = torch.stack([-scales * zero_points, torch.ones_like(scales)], dim=1)  # once, not once per part
+    return Rows(values, scales, shifts)
 
 
 class _LastInput(threading.local):
