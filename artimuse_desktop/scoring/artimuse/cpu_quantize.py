@@ -10,7 +10,8 @@ Why torch's kernels and not a library: torchao 0.18 (the candidate) runs int8 x 
   every Linear layer, vision tower, projector and ``lm_head`` included. The score is compute-bound, so the
   integer dot products are what makes it cheaper; decoding also gains (4x less weight traffic than float32).
 * ``4bit``: the language model's Linear layers hold 4-bit weights in groups of 128 (asymmetric, the
-  tinygemm convention), multiplied with bfloat16 activations: the least memory and the fastest decoding of
+  tinygemm convention), multiplied with bfloat16 activations (``int4_kernels``: the package's AMX kernel
+  where the CPU has AMX, torch's tinygemm elsewhere): the least memory and the fastest decoding of
   critiques (memory-bound). The vision tower, the projector, ``lm_head`` and any layer whose shape the int4
   kernel does not take are int8 as in ``8bit``.
 

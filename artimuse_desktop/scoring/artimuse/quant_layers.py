@@ -6,8 +6,9 @@ made from a float weight (its integer tensors handed to the cache as they are ma
   it); the kernels are ``int8_kernels``' (oneDNN on x86, with VNNI or AMX where the CPU has them, QNNPACK on
   ARM). A large matrix (``lm_head``) is packed ``ROW_BLOCK`` rows at a time, so packing never holds three
   copies of it; quantised per row, the 101 score-token logits keep their own scales.
-* ``Int4Linear``: 4-bit weights in asymmetric groups (the tinygemm convention,
-  ``aten::_weight_int4pack_mm_for_cpu``) with bfloat16 activations.
+* ``Int4Linear``: 4-bit weights in asymmetric groups (the tinygemm convention, packed by
+  ``aten::_convert_weight_to_int4pack_for_cpu``) with bfloat16 activations; the kernels are
+  ``int4_kernels``' (the package's AMX kernel where the CPU has AMX, torch's tinygemm elsewhere).
 * ``StoredEmbedding``: the token table as stored (bfloat16: exact), looked up into float32.
 
 Which layer becomes which, and walking the model, is ``cpu_quantize``'s job; the cache file is
@@ -21,7 +22,7 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
-from artimuse_desktop.scoring.artimuse import int8_kernels
+from artimuse_desktop.scoring.artimuse import int4_kernels, int8_kernels
 from artimuse_desktop.scoring.artimuse.quant_cache import CacheReader, CacheWriter
 
 GROUP_SIZES = (128, 64, 32)  # the first that divides a layer's input width is used for its 4-bit groups
@@ -96,7 +97,7 @@ def layer_classes() -> dict[str, type]:
             return f"in={self.in_features}, out={self.out_features}, int8 weights, int8 dynamic activations"
 
     class Int4Linear(nn.Module):
-        """``y = x W^T + b`` with W in 4-bit groups (``_weight_int4pack_mm_for_cpu``, bf16 activations)."""
+        """``y = x W^T + b`` with W in 4-bit groups (``int4_kernels.matmul``, bf16 activations)."""
 
         def __init__(self, packed: Any, scales_and_zeros: Any, bias: Any | None, in_features: int) -> None:
             super().__init__()
@@ -108,8 +109,7 @@ def layer_classes() -> dict[str, type]:
 
         def forward(self, x: Any) -> Any:
             flat = x.reshape(-1, self.in_features).to(torch.bfloat16)
-            y = torch.ops.aten._weight_int4pack_mm_for_cpu(flat, self.packed, self.group_size, self.scales_and_zeros)
-            y = y.float()
+            y = int4_kernels.matmul(flat, self.packed, self.group_size, self.scales_and_zeros)
             if self.bias is not None:
                 y = y + self.bias
             return y.reshape(*x.shape[:-1], self.out_features).to(x.dtype)
