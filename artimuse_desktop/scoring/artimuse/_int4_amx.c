@@ -26,6 +26,7 @@
 #if defined(__linux__) && defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define HAVE_AMX_BUILD 1
 #include <cpuid.h>
+#include <dlfcn.h>
 #include <immintrin.h>
 #include <pthread.h>
 #include <sys/syscall.h>
@@ -75,6 +76,22 @@ static void build_orders(void) {
         }
 }
 
+/* torch's own OpenMP team, where torch has loaded GNU OpenMP (its Linux wheels do): after each torch op its
+ * threads spin a while waiting for the next, so threads of our own would share the cores with them (an
+ * 8-row product took twice as long after a torch op). Found by name, not linked: one team, torch's. */
+typedef void (*gomp_parallel_fn)(void (*)(void *), void *, unsigned, unsigned);
+typedef int (*omp_query_fn)(void);
+static gomp_parallel_fn gomp_parallel;
+static omp_query_fn omp_thread_num, omp_team_size;
+
+static void find_openmp(void) {
+    gomp_parallel = (gomp_parallel_fn)dlsym(RTLD_DEFAULT, "GOMP_parallel");
+    omp_thread_num = (omp_query_fn)dlsym(RTLD_DEFAULT, "omp_get_thread_num");
+    omp_team_size = (omp_query_fn)dlsym(RTLD_DEFAULT, "omp_get_num_threads");
+    if (!omp_thread_num || !omp_team_size)
+        gomp_parallel = NULL;
+}
+
 static uint64_t read_xcr0(void) {
     uint32_t lo, hi;
     __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
@@ -98,6 +115,7 @@ static int detect(void) {
     if (syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) != 0)
         return 0; /* the kernel refuses tile data to this process (or predates AMX) */
     build_orders();
+    find_openmp();
     return 1;
 }
 
@@ -237,21 +255,32 @@ AMX_TARGET static void *run_job(void *arg) {
     return NULL;
 }
 
-static void group_sums(const uint16_t *x, int64_t m, int64_t k, int64_t group, float *out) {
+/* Each row's sum of x over each group, 16 values at a time (the zero's factor; the order of the additions
+ * is the vector's, not the row's). */
+AMX_TARGET static void group_sums(const uint16_t *x, int64_t m, int64_t k, int64_t group, float *out) {
     for (int64_t r = 0; r < m; r++)
         for (int64_t g = 0; g < k / group; g++) {
-            float s = 0.0f;
-            for (int64_t i = 0; i < group; i++) {
-                uint32_t bits = (uint32_t)x[r * k + g * group + i] << 16;
-                float v;
-                memcpy(&v, &bits, sizeof v);
-                s += v;
+            __m512 s = _mm512_setzero_ps();
+            for (int64_t i = 0; i < group; i += 16) {
+                __m256i bits = _mm256_loadu_si256((const __m256i *)(x + r * k + g * group + i));
+                s = _mm512_add_ps(s, _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(bits), 16)));
             }
-            out[r * (k / group) + g] = s;
+            out[r * (k / group) + g] = _mm512_reduce_add_ps(s);
         }
 }
 
-/* 0 on success, -1 out of memory, -2 no thread could start */
+typedef struct {
+    job *jobs;
+    int count;
+} team_work;
+
+static void run_team_share(void *arg) {
+    team_work *work = (team_work *)arg;
+    for (int t = omp_thread_num(); t < work->count; t += omp_team_size())
+        run_job(&work->jobs[t]);
+}
+
+/* 0 on success, -1 out of memory */
 static int matmul(const uint16_t *x, int64_t m, int64_t k, const uint8_t *w, int64_t n, const uint16_t *sz,
                   int64_t group, float *y, int threads) {
     const int64_t blocks = n / BLOCK_N;
@@ -270,6 +299,15 @@ static int matmul(const uint16_t *x, int64_t m, int64_t k, const uint8_t *w, int
     int started[MAX_THREADS] = {0};
     for (int t = 0; t < threads; t++) {
         jobs[t] = (job){x, w, sz, xsum, y, m, k, n, group, blocks * t / threads, blocks * (t + 1) / threads, 0};
+    }
+    if (gomp_parallel && threads > 1) {
+        team_work work = {jobs, threads};
+        gomp_parallel(run_team_share, &work, (unsigned)threads, 0);
+        free(xsum);
+        for (int t = 0; t < threads; t++)
+            if (jobs[t].failed)
+                return -1;
+        return 0;
     }
     for (int t = 1; t < threads; t++)
         started[t] = pthread_create(&ids[t], NULL, run_job, &jobs[t]) == 0;
