@@ -21,7 +21,7 @@ from typing import Any
 
 from artimuse_desktop.cancel import CancelToken
 from artimuse_desktop.errors import ModelError
-from artimuse_desktop.scoring.artimuse import prefix, prompts
+from artimuse_desktop.scoring.artimuse import decode_cache, prefix, prompts
 from artimuse_desktop.scoring.artimuse.devices import oom_guard
 from artimuse_desktop.scoring.artimuse.model import LoadedModel
 from artimuse_desktop.scoring.artimuse.prefix import Branch, Prefix
@@ -273,7 +273,8 @@ def greedy_decode(
     ids: list[list[int]] = [[] for _ in range(count)]
     ended = [False] * count
     active = list(range(count))  # batch row k is original row active[k]
-    cache, mask, positions, logits = branch.cache, branch.attention_mask, branch.next_positions, branch.last_logits
+    cache = decode_cache.with_room(branch.cache)  # each token written in place, not the cache copied
+    mask, positions, logits = branch.attention_mask, branch.next_positions, branch.last_logits
     with torch.inference_mode():
         for step in range(max_new_tokens):
             tokens = logits.argmax(dim=-1)
