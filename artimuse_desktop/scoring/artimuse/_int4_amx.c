@@ -38,6 +38,10 @@
 #define TILE_M 16         /* rows per AMX tile */
 #define TILE_K 32         /* bf16 values per tile row */
 #define MAX_THREADS 64
+/* bytes of packed weights asked for ahead of the unpacking: 4 groups of 128. The hardware prefetcher stops at
+ * each 4 KB page (one group of one column block), so each group began with cold misses while the tiles
+ * worked: an 8-row product of an 18944 x 3584 matrix from memory took 2.7-2.9 ms, 2.4-2.5 with this. */
+#define PREFETCH_AHEAD 16384
 
 #define AMX_TARGET __attribute__((target("amx-tile,amx-bf16,avx512f,avx512bw,avx512vl,avx512dq,avx512vbmi")))
 
@@ -155,6 +159,7 @@ AMX_TARGET static void unpack(const uint8_t *block, int64_t k0, int64_t len, uin
         uint16_t *tiles = out + step * 4 * 16 * 32;
         const uint8_t *rows = block + (k0 + step * TILE_K) * 32;
         for (int p = 0; p < 16; p++) {
+            _mm_prefetch((const char *)(rows + p * 64 + PREFETCH_AHEAD), _MM_HINT_T2);
             __m512i both = _mm512_loadu_si512(rows + p * 64);
             __m512i low = _mm512_and_si512(both, nibble);                       /* columns 0-31 */
             __m512i high = _mm512_and_si512(_mm512_srli_epi16(both, 4), nibble); /* columns 32-63 */
