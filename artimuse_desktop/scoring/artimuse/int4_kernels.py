@@ -3,8 +3,9 @@
 * ``amx``: ``_int4_amx``, the package's own C kernel (built with it on Linux x86-64), on CPUs whose AMX
   tiles the kernel lets this process use. Each group of weights is unpacked to bfloat16 and multiplied on the
   tiles; the group's scale and zero are applied after. torch's kernel multiplies in float32 FMAs and is
-  compute-bound from two rows on: for an 18944 x 3584 matrix, 8 rows cost 7.0 ms there and 2.1 ms here
-  (bfloat16 weights: 6.4 ms), and a 300-token prompt 256 ms against 39 ms.
+  compute-bound from two rows on (8 rows of an 18944 x 3584 matrix cost 3.8x one row there), so at the 8B
+  shape on 2 cores a 4-bit score took 50 s against 11 s here, and 8 critiques decoded at 9.3 tokens/s
+  against 20.6 (bfloat16: 7.2; ``bench/bench_artimuse_real_shape.py``).
 * ``tinygemm``: torch's ``aten::_weight_int4pack_mm_for_cpu`` everywhere else, and for a layer whose shape
   the AMX kernel does not take (columns in blocks of 64, groups of 32, 64 or 128).
 
