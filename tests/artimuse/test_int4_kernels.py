@@ -85,6 +85,9 @@ def test_amx_products_are_exact_to_float32_then_rounded_as_tinygemm(
         tiny = torch.ops.aten._weight_int4pack_mm_for_cpu(x, packed, group, pairs).float()
         assert (y != tiny).float().mean() < 0.02
         assert ((y - tiny).abs() <= tiny.abs() * 2**-7 + 1e-5 * tiny.abs().max()).all()  # one bfloat16 step
+        strided = x.t().contiguous().t()  # the same rows, not contiguous: copied before the kernel reads them
+        assert not strided.is_contiguous() or rows == 1
+        assert torch.equal(int4_kernels.matmul(strided, packed, group, pairs), y)
 
 
 def test_a_4bit_layer_gives_the_same_numbers_with_either_kernel(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -68,14 +68,16 @@ def matmul(flat: Any, packed: Any, group_size: int, scales_and_zeros: Any) -> An
     import torch
 
     out_features = int(scales_and_zeros.shape[1])
-    if kernel() == "amx" and takes(out_features, group_size):
+    typed = flat.dtype == scales_and_zeros.dtype == torch.bfloat16 and packed.dtype == torch.uint8
+    if kernel() == "amx" and typed and takes(out_features, group_size):
         from artimuse_desktop.scoring.artimuse import _int4_amx
 
-        rows = flat.contiguous()
+        # held by name while the kernel reads them by address
+        rows, weight, pairs = flat.contiguous(), packed.contiguous(), scales_and_zeros.contiguous()
         y = torch.empty(int(rows.shape[0]), out_features, dtype=torch.float32)
         _int4_amx.matmul(
-            rows.data_ptr(), int(rows.shape[0]), int(rows.shape[1]), packed.contiguous().data_ptr(), out_features,
-            scales_and_zeros.contiguous().data_ptr(), group_size, y.data_ptr(), torch.get_num_threads(),
+            rows.data_ptr(), int(rows.shape[0]), int(rows.shape[1]), weight.data_ptr(), out_features,
+            pairs.data_ptr(), group_size, y.data_ptr(), torch.get_num_threads(),
         )  # fmt: skip
         return y
     return torch.ops.aten._weight_int4pack_mm_for_cpu(flat, packed, group_size, scales_and_zeros).float()
