@@ -82,17 +82,33 @@ def attribute_names(session: Session) -> list[str]:
 
 
 def model_versions(session: Session) -> dict[str, list[str]]:
-    """Each model's versions among the current assessments (usually one; two while a rescore is under way)."""
-    stmt = (
-        select(Assessment.model, Assessment.model_version)
-        .where(Assessment.current.is_(True))
-        .distinct()
-        .order_by(Assessment.model, Assessment.model_version)
-    )
+    """Each model's versions among the current assessments (usually one; two while a rescore is under way).
+
+    Read by hops along the index on (current, model, model_version) (migration 0007): the next model after the
+    last, then each next version of it, one index seek each. A DISTINCT read every current assessment (0.6 s
+    at 300,000 photos); so did a hop to the next (model, version) pair, which SQLite seeks by model only."""
+    current = Assessment.current.is_(True)
     versions: dict[str, list[str]] = {}
-    for model, version in session.execute(stmt):
-        versions.setdefault(model, []).append(version)
-    return versions
+    model: str | None = None
+    while True:
+        after_model = [Assessment.model > model] if model is not None else []
+        model = session.execute(
+            select(Assessment.model).where(current, *after_model).order_by(Assessment.model).limit(1)
+        ).scalar()
+        if model is None:
+            return versions
+        version: str | None = None
+        while True:
+            after_version = [Assessment.model_version > version] if version is not None else []
+            version = session.execute(
+                select(Assessment.model_version)
+                .where(current, Assessment.model == model, *after_version)
+                .order_by(Assessment.model_version)
+                .limit(1)
+            ).scalar()
+            if version is None:
+                break
+            versions.setdefault(model, []).append(version)
 
 
 def folder_counts(session: Session) -> list[tuple[str, int]]:

@@ -180,6 +180,8 @@ assessments = Table(
     Index("ix_assessments_model_current_score", "model", "current", "score"),
     # Covers the score join of every sorted grid query (no table lookups for 100,000 photos).
     Index("ix_assessments_photo_model_current_score", "photo_id", "model", "current", "score"),
+    # The library's model versions, one index hop per (model, version): library_stats.model_versions.
+    Index("ix_assessments_current_model_version", "current", "model", "model_version"),
 )
 
 attribute_scores = Table(

@@ -1,6 +1,6 @@
 """Writes the frozen copy of a released catalog schema (run once per release, then never again).
 
-Usage: python tests/data/make_frozen_catalog.py tests/data/catalog-0006.sqlite
+Usage: python tests/data/make_frozen_catalog.py tests/data/catalog-0007.sqlite
 The file holds a few photos with decisions (and, from 0003, where each came from), an assessment with a
 critique, and a measure, so upgrade tests can check that every kind of data survives each later migration.
 From 0004 on it also holds two users' undo history (``FROZEN_EVENTS``, their undo pointers) and where a second
