@@ -3,18 +3,19 @@
  *
  * Why: torch's own int4 kernel multiplies in float32 FMAs, so from two rows on it is compute-bound (8 rows
  * cost 3.8x one row for an 18944 x 3584 matrix) and decoding 8 critiques together gained only 1.2-1.4x over
- * bfloat16. Here each group of 128 weights is unpacked to bf16 (q - 8), exact, multiplied on the AMX tiles
- * (exact bf16 products, float32 sums), and the group's scale and zero are applied after:
+ * bfloat16. Here each group of 128 weights is unpacked to bf16 (128 + q, exact: see unpack), multiplied on the
+ * AMX tiles (exact bf16 products, float32 sums), and the group's scale and zero are applied after:
  *
  *     y[m, n] = sum_g  scale[g, n] * sum_{k in g} x[m, k] (q[k, n] - 8)  +  zero[g, n] * sum_{k in g} x[m, k]
  *
- * which is tinygemm's w = (q - 8) * scale + zero to float32 rounding. The weight is read in its stored
- * layout (no repacking at load, the cache file is unchanged); each block of 64 output columns is unpacked
- * once per call and shared by every block of 16 rows, so long prompts also run on the tiles.
+ * which is tinygemm's w = (q - 8) * scale + zero to float32 rounding (the tiles' extra 136 times the group's
+ * sum of x is taken back with the zero), the sums then rounded to bf16 as tinygemm's are. The weight is read
+ * in its stored layout (no repacking at load, the cache file is unchanged); each block of 64 output columns is
+ * unpacked once per call and shared by every block of 16 rows, so long prompts also run on the tiles.
  *
  * Built with no special compiler flags (the AMX functions carry target attributes) and only on Linux x86-64
  * with GCC or Clang; elsewhere the module is a stub whose supported() says False. No torch headers: Python
- * passes the tensors' addresses (artimuse_desktop/scoring/artimuse/int4_amx.py checks shapes and dtypes).
+ * passes the tensors' addresses (artimuse_desktop/scoring/artimuse/int4_kernels.py checks shapes and dtypes).
  */
 #define Py_LIMITED_API 0x030B0000
 #define PY_SSIZE_T_CLEAN

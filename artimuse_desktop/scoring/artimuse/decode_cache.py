@@ -10,6 +10,7 @@ the rows as before, and the numbers are the same, to the bit.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 ROOM = 128  # positions kept free ahead of a layer's cache: one copy of it per ROOM decoded tokens
@@ -35,13 +36,9 @@ def _grown(states: Any, length: int, room: int) -> Any:
     return store
 
 
-_CLASS: list[type] = []
-
-
+@functools.cache
 def _layer_class() -> type:
     """The layer class, defined once transformers is imported (module import must not import it)."""
-    if _CLASS:
-        return _CLASS[0]
     from transformers.cache_utils import DynamicLayer
 
     class RoomyLayer(DynamicLayer):
@@ -100,5 +97,4 @@ def _layer_class() -> type:
             self.length = 0
             super().reset()
 
-    _CLASS.append(RoomyLayer)
     return RoomyLayer
